@@ -1,0 +1,175 @@
+"""Typed schemas for the configs, where the suites live, and how a config option is loaded.
+
+The YAML files under ``suites/`` are the registry (STYLE.md #5); the dataclasses here
+only say what each kind of file must contain, so that a wrong override or a malformed
+file fails when it is loaded, with a message that names the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+from harness.errors import UserError
+from harness.schema import FAMILIES, KINDS
+
+GROUPS = ("dataset", "features", "model", "device", "suite")
+
+
+def suites_dir() -> Path:
+    """The directory holding ``config.yaml`` and the config groups."""
+    env = os.environ.get("HARNESS_SUITES")
+    path = Path(env) if env else Path(__file__).resolve().parent.parent / "suites"
+    if not (path / "config.yaml").is_file():
+        raise UserError(f"no suites found at {path} (install harness from its repository with "
+                        "`pip install -e .`, or set HARNESS_SUITES to the suites directory)")
+    return path
+
+
+@dataclass
+class DatasetSpec:
+    name: str = MISSING
+    description: str = ""
+    kind: str = MISSING
+    loader: Any = MISSING
+
+
+@dataclass
+class FeaturesSpec:
+    name: str = MISSING
+    description: str = ""
+    applies_to: List[str] = field(default_factory=lambda: list(KINDS))
+    keeps_shape: bool = False
+    transformer: Any = MISSING
+
+
+@dataclass
+class ModelSpec:
+    name: str = MISSING
+    description: str = ""
+    family: str = MISSING
+    kinds: List[str] = field(default_factory=lambda: list(KINDS))
+    needs_shape: bool = False
+    estimator: Any = MISSING
+
+
+@dataclass
+class DeviceSpec:
+    name: str = MISSING
+    description: str = ""
+    type: str = "cpu"  # cpu | cuda | auto
+    threads: Optional[int] = None  # None: every core this process may use
+
+
+@dataclass
+class SuiteSpec:
+    name: str = MISSING
+    description: str = ""
+    question: str = ""
+    hypothesis: Optional[str] = None
+    seeds: List[int] = field(default_factory=lambda: [0])
+    matrix: Dict[str, Any] = field(default_factory=dict)
+    include: List[Any] = field(default_factory=list)
+    exclude: List[Any] = field(default_factory=list)
+    target_accuracy: Optional[float] = None
+    trial_timeout_s: Optional[float] = None
+    max_memory_gb: Optional[float] = None
+
+
+@dataclass
+class HarnessConfig:
+    """The primary config: one chosen option per group plus run-wide settings."""
+
+    dataset: DatasetSpec = MISSING
+    features: FeaturesSpec = MISSING
+    model: ModelSpec = MISSING
+    device: DeviceSpec = MISSING
+    suite: SuiteSpec = MISSING
+    seed: int = 0
+    results_dir: str = "results"
+    run_id: str = MISSING
+    report: bool = True
+    progress: bool = True
+
+
+SPECS = {"dataset": DatasetSpec, "features": FeaturesSpec, "model": ModelSpec,
+         "device": DeviceSpec, "suite": SuiteSpec}
+
+
+def register_schemas() -> None:
+    """Put the typed schema in Hydra's ConfigStore (``config.yaml`` lists it first)."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="harness_schema", node=HarnessConfig)
+
+
+def validate(group: str, node: DictConfig, where: str = "") -> DictConfig:
+    """Check one option's config against its schema; return it typed."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        typed = OmegaConf.merge(OmegaConf.structured(SPECS[group]), node)
+        for key in ("name",) + (("estimator",) if group == "model" else ()):
+            if OmegaConf.is_missing(typed, key):
+                raise UserError(f"{group} config {where or '?'} has no `{key}`: add it to the YAML file")
+        _check_choices(group, typed, where)
+    except OmegaConfBaseException as exc:
+        msg = str(exc).splitlines()[0]
+        raise UserError(f"{group} config {where or node.get('name', '?')} is invalid: {msg}") from None
+    return typed
+
+
+_CHOICES = {("dataset", "kind"): KINDS, ("features", "applies_to"): KINDS,
+            ("model", "kinds"): KINDS, ("model", "family"): FAMILIES,
+            ("device", "type"): ("cpu", "cuda", "auto")}
+
+
+def _check_choices(group: str, typed: DictConfig, where: str) -> None:
+    for (g, key), allowed in _CHOICES.items():
+        if g != group or OmegaConf.is_missing(typed, key):
+            continue
+        values = typed[key]
+        for value in (values if OmegaConf.is_list(values) else [values]):
+            if value not in allowed:
+                raise UserError(f"{group} config {where or typed.get('name', '?')}: {key} '{value}' "
+                                f"is not one of {', '.join(allowed)}")
+
+
+def load_option(group: str, option: str) -> DictConfig:
+    """Load ``<group>/<option>.yaml`` from Hydra's search path (``--config-dir`` included).
+
+    Needs an initialised Hydra (inside ``harness run`` or a ``initialize_config_dir`` block).
+    """
+    from hydra import compose
+    from hydra.errors import MissingConfigException
+
+    try:
+        node = compose(config_name=f"{group}/{option}")
+        if list(node.keys()) == [group]:  # Hydra places a group's option under its package
+            node = node[group]
+    except MissingConfigException:
+        raise UserError(f"unknown {group} '{option}'; choose one of: {', '.join(list_options(group))} "
+                        f"(see `harness list {group_plural(group)}`)") from None
+    return validate(group, node, where=option)
+
+
+def list_options(group: str) -> list[str]:
+    """Names of the options of a group on Hydra's search path (or the bundled suites)."""
+    names = {p.stem for p in (suites_dir() / group).glob("*.yaml")}
+    try:
+        from hydra.core.global_hydra import GlobalHydra
+
+        gh = GlobalHydra.instance()
+        if gh.is_initialized():
+            names.update(gh.config_loader().get_group_options(group))
+    except Exception:  # noqa: BLE001 - the bundled directory is enough for a message
+        pass
+    return sorted(names)
+
+
+def group_plural(group: str) -> str:
+    return {"dataset": "datasets", "model": "models", "suite": "suites", "device": "devices"}.get(group, group)

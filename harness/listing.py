@@ -1,0 +1,54 @@
+"""``harness list``: every choice of every config group, with its one-line description."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.config import GROUPS, suites_dir
+from harness.errors import UserError
+
+ALIASES = {"models": "model", "datasets": "dataset", "features": "features", "feature": "features",
+           "devices": "device", "suites": "suite"}
+
+
+def describe(path: Path) -> tuple[str, str]:
+    """(detail, description) read from a config file without composing it."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError:
+        return "", "(unreadable YAML)"
+    detail = data.get("family") or data.get("kind") or ",".join(map(str, data.get("applies_to") or [])) or ""
+    return str(detail), str(data.get("description", "")).strip()
+
+
+def list_command(args: list[str], config_dirs: list[Path] | None = None) -> int:
+    groups = list(GROUPS)
+    dirs = [suites_dir(), *(config_dirs or [])]
+    if "--config-dir" in args:
+        i = args.index("--config-dir")
+        dirs.append(Path(args[i + 1]))
+        args = args[:i] + args[i + 2:]
+    if args:
+        want = ALIASES.get(args[0], args[0])
+        if want not in GROUPS:
+            raise UserError(f"unknown group '{args[0]}'; choose one of: models, datasets, features, devices, suites")
+        groups = [want]
+    for group in groups:
+        files = {}
+        for d in dirs:
+            for p in sorted((d / group).glob("*.yaml")):
+                files[p.stem] = p
+        print(f"{group_title(group)}:")
+        width = max((len(n) for n in files), default=0)
+        for name, path in sorted(files.items()):
+            detail, desc = describe(path)
+            print(f"  {name:<{width}}  {('[' + detail + '] ') if detail else ''}{desc}")
+        print()
+    return 0
+
+
+def group_title(group: str) -> str:
+    return {"dataset": "datasets", "features": "features", "model": "models",
+            "device": "devices", "suite": "suites"}[group]

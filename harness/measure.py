@@ -1,0 +1,87 @@
+"""Measuring one trial: wall and CPU time, peak memory, and the thread pools it may use."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass
+
+_CLEAR_REFS = "/proc/self/clear_refs"
+_STATUS = "/proc/self/status"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark so the next reading covers one trial only (Linux)."""
+    try:
+        with open(_CLEAR_REFS, "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size since the last reset (or since the process started)."""
+    try:
+        with open(_STATUS) as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+
+
+@dataclass
+class Stopwatch:
+    """Wall (perf_counter) and process CPU time of a block."""
+
+    wall_s: float = float("nan")
+    cpu_s: float = float("nan")
+
+    @contextlib.contextmanager
+    def time(self, sync=None):
+        """Time the block; ``sync`` (e.g. ``torch.cuda.synchronize``) runs before each reading."""
+        if sync:
+            sync()
+        w0, c0 = time.perf_counter(), time.process_time()
+        try:
+            yield self
+        finally:
+            if sync:
+                sync()
+            self.wall_s = time.perf_counter() - w0
+            self.cpu_s = time.process_time() - c0
+
+
+@contextlib.contextmanager
+def thread_limit(threads: int | None):
+    """Limit BLAS/OpenMP pools (threadpoolctl) and, when torch is loaded, its intra-op pool.
+
+    ``None`` means every usable core. Yields the number of threads in force.
+    """
+    from threadpoolctl import threadpool_limits
+
+    n = int(threads) if threads else usable_cores()
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch else None
+    with threadpool_limits(limits=n):
+        if torch:
+            torch.set_num_threads(n)
+        try:
+            yield n
+        finally:
+            if torch and before:
+                torch.set_num_threads(before)

@@ -1,0 +1,182 @@
+"""Expand a suite into trials: matrix × include − exclude, compatible combinations only.
+
+A trial is one fit and one evaluation. Its ``key`` hashes everything that defines it except
+the seed, so the same trial can be matched across runs, commits, machines and seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from harness.errors import UserError
+
+AXES = ("dataset", "features", "model", "device")
+#: Keys of an option's config that describe it but don't change what a trial computes.
+_DESCRIPTIVE = ("description",)
+
+
+@dataclass
+class Trial:
+    dataset: DictConfig
+    features: DictConfig
+    model: DictConfig
+    device: DictConfig
+    seed: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
+
+    @property
+    def where(self) -> str:
+        """The device and thread count: not part of the key, so CPU and GPU runs pair up."""
+        threads = self.device.get("threads")
+        return f"{self.device.name}" + (f"x{threads}" if threads else "")
+
+    @property
+    def trial_id(self) -> str:
+        return f"{self.key}-{self.where}-s{self.seed}"
+
+    @property
+    def label(self) -> str:
+        extra = "".join(f" {k}={v}" for k, v in self.overrides.items())
+        return (f"{self.dataset.name}/{self.features.name}/{self.model.name}"
+                f"@{self.device.name} seed={self.seed}{extra}")
+
+
+@dataclass
+class Plan:
+    suite: DictConfig
+    trials: list[Trial]
+    dropped: list[str]  # one line per incompatible combination left out
+
+
+def trial_key(nodes: dict[str, DictConfig]) -> str:
+    """Stable 12-hex hash of what a trial computes: seed and device excluded.
+
+    Two trials with the same key fit the same model to the same data; their rows differ
+    only in seed, device and threads, so GPU/CPU speedups and cross-run comparisons pair up.
+    """
+    payload = {}
+    for axis in ("dataset", "features", "model"):
+        cont = OmegaConf.to_container(nodes[axis], resolve=True)
+        payload[axis] = {k: v for k, v in cont.items() if k not in _DESCRIPTIVE}
+    blob = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def _as_list(value: Any) -> list:
+    if OmegaConf.is_config(value):
+        value = OmegaConf.to_container(value, resolve=True)
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _combos(spec: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    keys = list(spec)
+    for values in itertools.product(*(_as_list(spec[k]) for k in keys)):
+        yield dict(zip(keys, values))
+
+
+def _matches(combo: dict[str, Any], pattern: dict[str, Any]) -> bool:
+    return all(str(combo.get(k)) in {str(v) for v in _as_list(want)} for k, want in pattern.items())
+
+
+def incompatibility(dataset: DictConfig, features: DictConfig, model: DictConfig) -> str | None:
+    """Why this combination can't run, or None when it can."""
+    kind = dataset.kind
+    applies = list(features.applies_to)
+    if kind not in applies:
+        return f"features {features.name} apply to {'/'.join(applies)}, not {kind} data"
+    kinds = list(model.kinds)
+    if kind not in kinds:
+        return f"model {model.name} takes {'/'.join(kinds)} data, not {kind}"
+    if model.needs_shape and not features.keeps_shape:
+        return f"model {model.name} needs shaped input; features {features.name} flatten it"
+    return None
+
+
+def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
+           chosen: dict[str, Any] | None = None,
+           selected: dict[str, DictConfig] | None = None) -> Plan:
+    """Expand ``suite`` into trials.
+
+    Parameters
+    ----------
+    suite : the suite's config (matrix, include, exclude, seeds).
+    load : ``load(group, option)`` returns an option's validated config.
+    chosen : axes given on the command line (``model="svm_rbf"``, ``seed=1``); each
+        replaces that axis of the matrix, and include/exclude entries keep to it.
+    selected : the composed config's nodes per axis; an axis value equal to the selected
+        option uses this node, so command-line edits such as ``model.estimator.C=3`` apply.
+    """
+    chosen = dict(chosen or {})
+    selected = selected or {}
+    matrix = OmegaConf.to_container(suite.matrix, resolve=True) if suite.matrix else {}
+    for axis in AXES:
+        if axis not in matrix and axis not in chosen:
+            if axis not in selected:
+                raise UserError(f"suite {suite.name} has no `{axis}` in its matrix; add one, or pass {axis}=NAME")
+            matrix[axis] = [selected[axis].name]
+    seeds = [chosen["seed"]] if "seed" in chosen else _as_list(suite.seeds)
+    for axis, value in chosen.items():
+        if axis in AXES:
+            matrix[axis] = [value]
+
+    combos = list(_combos(matrix))
+    for entry in _as_list(suite.include):
+        entry = dict(entry)  # axes it doesn't name take the matrix's values
+        if any(a in entry and not _matches({a: v}, {a: entry[a]}) for a, v in chosen.items() if a in AXES):
+            continue
+        combos.extend(_combos({**matrix, **entry, **{a: [v] for a, v in chosen.items() if a in AXES}}))
+    exclude = [dict(e) for e in _as_list(suite.exclude)]
+    combos = [c for c in combos if not any(_matches(c, e) for e in exclude)]
+
+    cache: dict[tuple[str, str], DictConfig] = {}
+
+    def node(axis: str, name: str) -> DictConfig:
+        if axis in selected and selected[axis].name == name:
+            return selected[axis]
+        if (axis, name) not in cache:
+            cache[(axis, name)] = load(axis, str(name))
+        return cache[(axis, name)]
+
+    trials, dropped, seen = [], [], set()
+    for combo in combos:
+        nodes = {axis: node(axis, combo[axis]) for axis in AXES}
+        overrides = {k: v for k, v in combo.items() if k not in AXES}
+        if overrides:
+            nodes = {a: n.copy() for a, n in nodes.items()}
+            for path, value in overrides.items():
+                axis = path.split(".", 1)[0]
+                if axis not in AXES or "." not in path:
+                    raise UserError(f"suite {suite.name}: matrix key `{path}` is neither an axis "
+                                    f"({', '.join(AXES)}) nor a dotted path such as dataset.loader.n_train")
+                _set_path(nodes[axis], path.split(".", 1)[1], value, suite.name)
+        why = incompatibility(nodes["dataset"], nodes["features"], nodes["model"])
+        label = f"{combo['dataset']}/{combo['features']}/{combo['model']}"
+        if why:
+            dropped.append(f"{label}: {why}")
+            continue
+        key = trial_key(nodes)
+        probe = Trial(seed=0, key=key, **nodes)
+        if (key, probe.where) in seen:
+            continue
+        seen.add((key, probe.where))
+        for seed in seeds:
+            trials.append(Trial(seed=int(seed), overrides=overrides, key=key, **nodes))
+    trials.sort(key=lambda t: (t.dataset.name, t.seed, t.features.name))
+    return Plan(suite=suite, trials=trials, dropped=sorted(set(dropped)))
+
+
+def _set_path(cfg: DictConfig, path: str, value: Any, suite: str) -> None:
+    parent_path, _, leaf = path.rpartition(".")
+    parent = OmegaConf.select(cfg, parent_path) if parent_path else cfg
+    if parent is None:
+        raise UserError(f"suite {suite}: `{path}` does not exist in {cfg.name}'s config")
+    with open_dict(parent):
+        parent[leaf] = value
+

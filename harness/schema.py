@@ -1,0 +1,33 @@
+"""The record schema: one place for the names of the columns every trial writes.
+
+Names listed here are a contract with tests, reports and users: add columns freely,
+never rename these.
+"""
+
+SCHEMA_VERSION = 1
+
+#: Columns every record carries, in this order, whatever its status.
+RECORD_COLUMNS = (
+    "run_id", "suite", "key", "trial_id",
+    "dataset", "features", "model", "family",
+    "device", "seed", "n_train", "n_test", "n_features", "n_classes",
+    "status", "error",
+    "accuracy", "balanced_accuracy", "f1_macro", "log_loss",
+    "features_s", "fit_s", "predict_s", "cpu_s", "peak_rss_mb", "threads",
+    "started_at",
+)
+
+#: Extra columns a deep (torch) trial adds; NaN or absent for other families.
+DEEP_COLUMNS = (
+    "n_params", "epochs", "steps", "samples_per_s", "warmup_s", "peak_gpu_mb",
+    "flops_per_sample", "achieved_tflops", "time_to_target_s",
+)
+
+METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")
+STATUSES = ("ok", "failed", "timeout", "skipped")
+FAMILIES = ("classical", "perceptron", "deep")
+KINDS = ("image", "signal", "tabular", "points")
+
+#: Prefix of flattened hyperparameter columns: model params are ``p_<name>``,
+#: feature and dataset params ``p_features_<name>`` and ``p_dataset_<name>``.
+PARAM_PREFIX = "p_"

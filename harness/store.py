@@ -1,0 +1,197 @@
+"""Append-only result files, and reading them back into pandas.
+
+A run dir holds ``run.json`` (config and environment, written once), and per launcher job
+``records-<job>.jsonl`` (one flat row per trial), ``predictions-<job>.jsonl`` (test-set labels
+and predictions, for paired comparisons) and ``curves-<job>.jsonl`` (deep-net training
+curves). Every line is flushed as its trial ends; readers skip a torn or corrupt line with a
+warning and keep every other record. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import glob as globlib
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from harness.errors import UserError
+from harness.schema import RECORD_COLUMNS, SCHEMA_VERSION
+
+RUN_FILE = "run.json"
+
+
+def _clean(value):
+    """JSON-safe scalars: numpy to Python, NaN/inf to None (JSON has no NaN)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def encode_labels(y: np.ndarray) -> dict:
+    """Labels as compact base64 bytes of the smallest integer dtype that holds them."""
+    y = np.asarray(y)
+    dtype = np.uint8 if y.max(initial=0) < 256 and y.min(initial=0) >= 0 else np.int32
+    return {"dtype": np.dtype(dtype).name, "n": int(y.size),
+            "b64": base64.b64encode(y.astype(dtype).tobytes()).decode("ascii")}
+
+
+def decode_labels(obj: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(obj["b64"]), dtype=obj["dtype"]).astype(np.int64)
+
+
+class RunWriter:
+    """Appends one job's lines to a run dir; safe to use from several jobs at once."""
+
+    def __init__(self, run_dir: Path | str, job: str = "0"):
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.job = job
+
+    def _append(self, stem: str, obj: dict) -> None:
+        line = json.dumps(obj, default=_clean, allow_nan=False, separators=(",", ":"))
+        with open(self.run_dir / f"{stem}-{self.job}.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def record(self, row: dict) -> None:
+        self._append("records", {k: _clean(v) for k, v in row.items()})
+
+    def predictions(self, trial_id: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+        self._append("predictions", {"trial_id": trial_id, "y_true": encode_labels(y_true),
+                                     "y_pred": encode_labels(y_pred)})
+
+    def curve(self, trial_id: str, points: list[dict]) -> None:
+        if points:
+            self._append("curves", {"trial_id": trial_id, "points": [{k: _clean(v) for k, v in p.items()}
+                                                                    for p in points]})
+
+    def write_run_info(self, info: dict) -> bool:
+        """Write run.json once (atomically); False when another job already wrote it."""
+        path = self.run_dir / RUN_FILE
+        if path.exists():
+            return False
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"schema_version": SCHEMA_VERSION, **info}, indent=2,
+                                  default=str) + "\n")
+        try:
+            os.link(tmp, path)  # fails if a concurrent job won the race
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def run_dirs(paths: Iterable[str | Path] | str | Path) -> list[Path]:
+    """Resolve run dirs, globs of run dirs, and parents of run dirs into a sorted list."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    found: list[Path] = []
+    for p in paths:
+        matches = sorted(globlib.glob(str(p))) or [str(p)]
+        for m in matches:
+            path = Path(m)
+            if not path.exists():
+                raise UserError(f"no such run dir: {path} (pass a directory written by `harness run`)")
+            if path.is_file():
+                path = path.parent
+            if (path / RUN_FILE).exists() or list(path.glob("records-*.jsonl")):
+                found.append(path)
+            else:
+                found.extend(sorted(q.parent for q in path.rglob(RUN_FILE)))
+    if not found:
+        raise UserError(f"no run dirs under {', '.join(map(str, paths))} (expected run.json or records-*.jsonl)")
+    return sorted(dict.fromkeys(found))
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    """Yield the objects of a JSON Lines file, skipping torn or corrupt lines with a warning."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+                if not isinstance(obj, dict):
+                    raise ValueError("not an object")
+            except (ValueError, UnicodeDecodeError) as exc:
+                warnings.warn(f"{path}:{number}: skipped a corrupt line ({exc.__class__.__name__})",
+                              stacklevel=2)
+                continue
+            yield obj
+
+
+def read_run_info(run_dir: Path | str) -> dict:
+    path = Path(run_dir) / RUN_FILE
+    if not path.exists():
+        return {}
+    try:
+        info = json.loads(path.read_text())
+    except ValueError:
+        raise UserError(f"{path} is not valid JSON; restore it or delete the run dir") from None
+    if info.get("schema_version", 0) > SCHEMA_VERSION:
+        raise UserError(f"{path} was written by a newer harness (schema {info['schema_version']} > "
+                        f"{SCHEMA_VERSION}); upgrade harness to read it")
+    return info
+
+
+def iter_records(paths) -> Iterator[dict]:
+    for run_dir in run_dirs(paths):
+        read_run_info(run_dir)  # refuses newer schemas
+        for f in sorted(run_dir.glob("records-*.jsonl")):
+            for row in read_jsonl(f):
+                row.setdefault("run_dir", str(run_dir))
+                yield row
+
+
+def load(paths) -> "pandas.DataFrame":  # noqa: F821
+    """All records of one or more run dirs (or globs) as one DataFrame, fixed columns first."""
+    import pandas as pd
+
+    df = pd.DataFrame.from_records(list(iter_records(paths)))
+    for col in RECORD_COLUMNS:
+        if col not in df.columns:
+            df[col] = np.nan
+    rest = [c for c in df.columns if c not in RECORD_COLUMNS]
+    df = df[list(RECORD_COLUMNS) + rest]
+    numeric = ["accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
+               "predict_s", "cpu_s", "peak_rss_mb"]
+    df[numeric] = df[numeric].apply(pd.to_numeric, errors="coerce")
+    df["error"] = df["error"].fillna("")
+    return df
+
+
+def load_predictions(paths) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``trial_id -> (y_true, y_pred)`` for every stored prediction."""
+    out = {}
+    for run_dir in run_dirs(paths):
+        for f in sorted(run_dir.glob("predictions-*.jsonl")):
+            for obj in read_jsonl(f):
+                out[obj["trial_id"]] = (decode_labels(obj["y_true"]), decode_labels(obj["y_pred"]))
+    return out
+
+
+def load_curves(paths) -> "pandas.DataFrame":  # noqa: F821
+    """Training curves as a long DataFrame: one row per (trial_id, evaluation)."""
+    import pandas as pd
+
+    rows = [{"trial_id": obj["trial_id"], **p}
+            for run_dir in run_dirs(paths) for f in sorted(run_dir.glob("curves-*.jsonl"))
+            for obj in read_jsonl(f) for p in obj.get("points", [])]
+    return pd.DataFrame(rows)
+
+
+def ok_trial_ids(run_dir: Path | str) -> set[str]:
+    """Trials already recorded with status ok (what a resume skips)."""
+    run_dir = Path(run_dir)
+    return {r["trial_id"] for f in run_dir.glob("records-*.jsonl") for r in read_jsonl(f)
+            if r.get("status") == "ok" and "trial_id" in r}

@@ -1,0 +1,175 @@
+"""Run one trial: featurize → fit → evaluate. Never raises: an error becomes a record.
+
+Only the work is timed (STYLE.md #2): data loading, feature extraction and scoring stay
+outside the fit and predict timers; feature extraction is timed on its own (``features_s``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from harness.data.base import Dataset
+from harness.measure import Stopwatch, peak_rss_mb, reset_peak_rss, thread_limit
+from harness.plan import Trial
+
+NAN = float("nan")
+
+
+@dataclass
+class Features:
+    """A featurized split, shared by every model trial on the same data, features and seed."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    input_shape: tuple[int, ...]
+    seconds: float
+
+
+@dataclass
+class Outcome:
+    record: dict
+    y_pred: np.ndarray | None = None
+    curve: list[dict] = field(default_factory=list)
+    detail: str = ""  # full traceback of a failure, for the run's error log
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    msg = f"{type(exc).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+    return msg[:500]
+
+
+def _instantiate(node: DictConfig):
+    from hydra.utils import instantiate
+
+    return instantiate(node, _convert_="all")
+
+
+def _set_known(est, **values) -> None:
+    """Give an estimator the run's context for the parameters it declares."""
+    params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
+    known = {k: v for k, v in values.items() if k in params}
+    if known:
+        est.set_params(**known)
+
+
+def featurize(trial: Trial, data: Dataset) -> Features:
+    """Fit the trial's feature transformer on the training split only; transform both splits."""
+    X_train = data.X_train.reshape(len(data.X_train), -1)
+    X_test = data.X_test.reshape(len(data.X_test), -1)
+    transformer = _instantiate(trial.features.transformer)
+    _set_known(transformer, random_state=trial.seed, input_shape=data.shape)
+    watch = Stopwatch()
+    with watch.time():
+        F_train = np.asarray(transformer.fit_transform(X_train, data.y_train), dtype=np.float32)
+        F_test = np.asarray(transformer.transform(X_test), dtype=np.float32)
+    shape = data.shape if trial.features.keeps_shape else (F_train.shape[1],)
+    return Features(F_train, F_test, shape, watch.wall_s)
+
+
+def flat_params(node, prefix: str) -> dict:
+    """Hyperparameters as flat ``<prefix><name>`` columns (nested keys joined by ``_``)."""
+    out = {}
+    items = OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+    for k, v in (items or {}).items():
+        if str(k).startswith("_"):
+            continue
+        if isinstance(v, dict):
+            out.update(flat_params(v, f"{prefix}{k}_"))
+        elif isinstance(v, (list, tuple)):
+            out[f"{prefix}{k}"] = json.dumps(v)
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def base_record(trial: Trial, ctx: dict) -> dict:
+    rec = {
+        "run_id": ctx.get("run_id", ""), "suite": ctx.get("suite", ""), "key": trial.key,
+        "trial_id": trial.trial_id, "dataset": trial.dataset.name, "features": trial.features.name,
+        "model": trial.model.name, "family": trial.model.family,
+        "device": ctx.get("device", trial.device.type), "device_requested": trial.device.name,
+        "seed": trial.seed, "status": "ok", "error": "",
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    for metric in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
+                   "predict_s", "cpu_s", "peak_rss_mb"):
+        rec[metric] = NAN
+    rec.update(flat_params(trial.model.estimator, "p_"))
+    rec.update(flat_params(trial.features.transformer, "p_features_"))
+    rec.update(flat_params(trial.dataset.loader, "p_dataset_"))
+    return rec
+
+
+def _scores(est, X_test, y_test, y_pred) -> dict:
+    from sklearn import metrics
+
+    out = {"accuracy": metrics.accuracy_score(y_test, y_pred),
+           "balanced_accuracy": metrics.balanced_accuracy_score(y_test, y_pred),
+           "f1_macro": metrics.f1_score(y_test, y_pred, average="macro", zero_division=0),
+           "log_loss": NAN}
+    if hasattr(est, "predict_proba"):
+        try:
+            proba = est.predict_proba(X_test)
+            out["log_loss"] = metrics.log_loss(y_test, proba, labels=getattr(est, "classes_", None))
+        except Exception:  # noqa: BLE001 - a model without usable probabilities scores NaN
+            pass
+    return out
+
+
+def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcome:
+    """Fit and evaluate one model; every failure is caught and recorded."""
+    rec = base_record(trial, ctx)
+    rec.update(n_train=len(data.y_train), n_test=len(data.y_test),
+               n_features=int(feats.X_train.shape[1]), n_classes=data.n_classes,
+               features_s=feats.seconds)
+    sync = ctx.get("sync")
+    try:
+        est = _instantiate(trial.model.estimator)
+        _set_known(est, random_state=trial.seed, device=rec["device"],
+                   input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
+        with thread_limit(trial.device.get("threads")) as n_threads:
+            rec["threads"] = n_threads
+            reset_peak_rss()
+            fit, pred = Stopwatch(), Stopwatch()
+            with fit.time(sync):
+                est.fit(feats.X_train, data.y_train)
+            with pred.time(sync):
+                y_pred = np.asarray(est.predict(feats.X_test))
+            rec["peak_rss_mb"] = peak_rss_mb()
+        info = dict(getattr(est, "trial_info_", {}) or {})
+        warmup = info.get("warmup_s")
+        rec["fit_s"] = fit.wall_s - warmup if warmup is not None and math.isfinite(warmup) else fit.wall_s
+        rec["predict_s"] = pred.wall_s
+        rec["cpu_s"] = fit.cpu_s + pred.cpu_s
+        rec.update({k: v for k, v in info.items() if k not in rec or k == "device"})
+        rec.update(_scores(est, feats.X_test, data.y_test, y_pred))
+        return Outcome(rec, y_pred=y_pred, curve=list(getattr(est, "curve_", []) or []))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one bad model never stops a suite
+        if isinstance(exc, SystemExit):
+            exc = RuntimeError(f"model called sys.exit({exc.code})")
+        rec.update(status="failed", error=one_line(exc))
+        return Outcome(rec, detail=traceback.format_exc())
+
+
+def skipped(trial: Trial, ctx: dict, reason: str) -> Outcome:
+    rec = base_record(trial, ctx)
+    rec.update(status="skipped", error=reason)
+    return Outcome(rec)
+
+
+def failed(trial: Trial, ctx: dict, exc: BaseException, detail: str = "") -> Outcome:
+    rec = base_record(trial, ctx)
+    rec.update(status="failed", error=one_line(exc))
+    return Outcome(rec, detail=detail)
