@@ -6,6 +6,7 @@ with a composed config, the CLI calls it from Hydra's entry point.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 import traceback
@@ -131,6 +132,20 @@ def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | N
 
     from harness.data import load_dataset
 
+    try:
+        _loop(plan, cfg, run_dir, writer, result, load_dataset, job, stream)
+    except UserError:
+        _discard_if_empty(run_dir)
+        raise
+
+    if cfg.report:
+        from harness.report import write_report
+        result.report = write_report([run_dir])
+    return result
+
+
+def _loop(plan: Plan, cfg: DictConfig, run_dir: Path, writer: RunWriter, result: RunResult,
+          load_dataset, job: str, stream) -> None:
     datasets, features = _LRU(4), _LRU(8)
     devices = _Devices()
     t0 = time.perf_counter()
@@ -155,10 +170,11 @@ def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | N
         if cfg.progress:
             _progress(i, len(plan.trials), out, t0, stream)
 
-    if cfg.report:
-        from harness.report import write_report
-        result.report = write_report([run_dir])
-    return result
+
+def _discard_if_empty(run_dir: Path) -> None:
+    """Remove a run dir that a user error stopped before any trial was recorded."""
+    if not any(run_dir.glob("records-*.jsonl")):
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _data_key(trial: Trial) -> str:

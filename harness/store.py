@@ -91,6 +91,14 @@ class RunWriter:
             tmp.unlink(missing_ok=True)
 
 
+_RUN_FILES = ("records-", "predictions-", "curves-")
+
+
+def _is_run_dir(path: Path) -> bool:
+    return (path / RUN_FILE).exists() or any(
+        p.name.startswith(_RUN_FILES) and p.suffix == ".jsonl" for p in path.glob("*.jsonl"))
+
+
 def run_dirs(paths: Iterable[str | Path] | str | Path) -> list[Path]:
     """Resolve run dirs, globs of run dirs, and parents of run dirs into a sorted list."""
     if isinstance(paths, (str, Path)):
@@ -104,10 +112,10 @@ def run_dirs(paths: Iterable[str | Path] | str | Path) -> list[Path]:
                 raise UserError(f"no such run dir: {path} (pass a directory written by `harness run`)")
             if path.is_file():
                 path = path.parent
-            if (path / RUN_FILE).exists() or list(path.glob("records-*.jsonl")):
+            if _is_run_dir(path):
                 found.append(path)
             else:
-                found.extend(sorted(q.parent for q in path.rglob(RUN_FILE)))
+                found.extend(sorted(d for d in path.rglob("*") if d.is_dir() and _is_run_dir(d)))
     if not found:
         raise UserError(f"no run dirs under {', '.join(map(str, paths))} (expected run.json or records-*.jsonl)")
     return sorted(dict.fromkeys(found))

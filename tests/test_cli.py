@@ -1,0 +1,74 @@
+"""The command line: listings, plans, and one clear line with exit code 2 for bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def test_help_lists_commands():
+    res = run_cli("--help")
+    assert res.returncode == 0
+    for cmd in ("run", "plan", "list", "report"):
+        assert f"  {cmd}" in res.stdout
+
+
+def test_help_does_not_import_heavy_libraries():
+    import subprocess
+    import sys
+
+    code = ("import sys, harness.cli as c; c.main(['--help']); "
+            "print(sorted(m for m in ('torch','sklearn','pandas','hydra','matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("group", ["models", "datasets", "features", "suites", "devices"])
+def test_list_group_shows_descriptions(group):
+    res = run_cli("list", group)
+    assert res.returncode == 0, res.stderr
+    lines = [line for line in res.stdout.splitlines()[1:] if line.strip()]
+    assert lines and all(len(line.split(None, 1)) == 2 for line in lines)
+
+
+def test_list_all():
+    res = run_cli("list")
+    assert res.returncode == 0
+    for title in ("models:", "datasets:", "features:", "suites:", "devices:"):
+        assert title in res.stdout
+    assert "svm_rbf" in res.stdout and "mnist1d" in res.stdout
+
+
+def test_plan_prints_trials_without_running(tmp_path):
+    res = run_cli("plan", "suite=quick", f"results_dir={tmp_path}")
+    assert res.returncode == 0, res.stderr
+    assert "# suite quick:" in res.stdout and "mnist1d/raw/logreg@cpu seed=2" in res.stdout
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["run", "model=nope"], "unknown model 'nope'; choose one of:"),
+    (["run", "dataset=nope"], "unknown dataset 'nope'"),
+    (["run", "seed=abc"], "invalid override seed=abc"),
+    (["run", "suite=smoke", "foo=1"], "invalid override foo=1"),
+    (["plan", "suite=nope"], "unknown suite 'nope'"),
+    (["list", "nope"], "unknown group 'nope'"),
+    (["report", "/nonexistent/run"], "no such run dir"),
+    (["frobnicate"], "unknown command"),
+    (["run", "dataset=csv", "suite=smoke", "dataset.loader.path=/no/such.csv", "dataset.loader.target=y"],
+     "/no/such.csv"),
+])
+def test_bad_input_one_clear_line_exit_2(args, expect, tmp_path):
+    res = run_cli(*args, f"results_dir={tmp_path}") if args[0] == "run" else run_cli(*args)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = [line for line in res.stderr.strip().splitlines() if line.startswith("harness: error")]
+    assert len(lines) == 1 and expect in lines[0], res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_hydra_options_pass_through(tmp_path):
+    res = run_cli("run", "suite=smoke", "--cfg", "job")
+    assert res.returncode == 0 and "suite:" in res.stdout and "name: smoke" in res.stdout
+    res = run_cli("run", "--help")
+    assert res.returncode == 0 and "harness run" in res.stdout
