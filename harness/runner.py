@@ -21,7 +21,7 @@ from harness.config import load_option
 from harness.errors import UserError
 from harness.plan import AXES, Plan, Trial, expand
 from harness.store import RunWriter
-from harness.trial import Outcome, featurize, failed, run_trial, skipped
+from harness.trial import Outcome, check_estimator_config, featurize, failed, run_trial, skipped
 
 
 @dataclass
@@ -57,6 +57,12 @@ def make_plan(cfg: DictConfig, chosen: dict) -> Plan:
     if not plan.trials:
         why = f" ({len(plan.dropped)} combinations were incompatible: {plan.dropped[0]} ...)" if plan.dropped else ""
         raise UserError(f"suite {cfg.suite.name} plans no trials{why}; check its matrix and your overrides")
+    checked = set()
+    for trial in plan.trials:
+        ident = id(trial.model)
+        if ident not in checked:
+            checked.add(ident)
+            check_estimator_config(trial.model.estimator, trial.model.name)
     return plan
 
 

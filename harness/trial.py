@@ -54,6 +54,29 @@ def _instantiate(node: DictConfig):
     return instantiate(node, _convert_="all")
 
 
+def check_estimator_config(node: DictConfig, name: str) -> None:
+    """Build a model once and check its parameters, so a bad override fails before any trial.
+
+    scikit-learn estimators declare their parameter constraints; ``_validate_params`` checks
+    them without fitting. Estimators without it are only built.
+    """
+    from harness.errors import UserError
+
+    try:
+        est = _instantiate(node)
+    except Exception as exc:  # noqa: BLE001 - a config that can't build is the user's to fix
+        cause = exc.__cause__ or exc
+        raise UserError(f"model {name} cannot be built from its config: {one_line(cause)}") from None
+    validate = getattr(est, "_validate_params", None)
+    if validate is None or not hasattr(est, "_parameter_constraints"):
+        return
+    try:
+        validate()
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"model {name}: {' '.join(str(exc).split())} (check model.estimator in "
+                        f"the model's YAML or your overrides)") from None
+
+
 def _set_known(est, **values) -> None:
     """Give an estimator the run's context for the parameters it declares."""
     params = est.get_params(deep=False) if hasattr(est, "get_params") else {}

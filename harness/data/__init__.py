@@ -67,8 +67,9 @@ def _instantiate(loader, name: str, extra: dict):
     try:
         return instantiate(loader, **extra)
     except MissingMandatoryValue as exc:
-        key = getattr(exc, "full_key", None) or "a loader value"
-        raise UserError(f"dataset {name}: {key} is required (set dataset.{key}=...)") from None
+        key = getattr(exc, "full_key", None) or "loader value"
+        key = "dataset." + key.removeprefix("dataset.")
+        raise UserError(f"dataset {name}: {key} is required (set {key}=...)") from None
     except InstantiationException as exc:
         cause = exc.__cause__
         if isinstance(cause, UserError):
