@@ -94,6 +94,9 @@ class HarnessConfig:
     run_id: str = MISSING
     report: bool = True
     progress: bool = True
+    resume: Optional[str] = None
+    shard: int = 0
+    n_shards: int = 1
 
 
 SPECS = {"dataset": DatasetSpec, "features": FeaturesSpec, "model": ModelSpec,

@@ -1,4 +1,4 @@
-"""Execute a plan: load data once, featurize once, run trials, append records as they end.
+"""Execute a plan: run its trials, append a record as each ends, resume, report.
 
 ``execute`` is the plain function behind ``harness run`` (STYLE.md #6): tests call it
 with a composed config, the CLI calls it from Hydra's entry point.
@@ -6,11 +6,12 @@ with a composed config, the CLI calls it from Hydra's entry point.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import sys
 import time
-import traceback
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from omegaconf import DictConfig, OmegaConf
 from harness import environment
 from harness.config import load_option
 from harness.errors import UserError
+from harness.execution import make_executor
+from harness.measure import usable_cores
 from harness.plan import AXES, Plan, Trial, expand
-from harness.store import RunWriter
-from harness.trial import Outcome, check_estimator_config, featurize, failed, run_trial, skipped
+from harness.store import RUN_FILE, RunWriter, ok_trial_ids, read_run_info
+from harness.trial import Outcome, check_estimator_config, skipped
 
 
 @dataclass
@@ -30,25 +33,18 @@ class RunResult:
     counts: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     report: Path | None = None
+    interrupted: str = ""  # the signal's name when a run was stopped early
+    resumed: int = 0  # trials already ok in the run dir, not run again
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
         return 1 if self.counts["failed"] or self.counts["timeout"] else 0
 
 
-class _LRU(OrderedDict):
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = size
-
-    def get_or(self, key, make):
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = self[key] = make()
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
+class Interrupted(KeyboardInterrupt):
+    """Raised from a SIGINT/SIGTERM handler so the current trial stops where it is."""
 
 
 def make_plan(cfg: DictConfig, chosen: dict) -> Plan:
@@ -59,9 +55,8 @@ def make_plan(cfg: DictConfig, chosen: dict) -> Plan:
         raise UserError(f"suite {cfg.suite.name} plans no trials{why}; check its matrix and your overrides")
     checked = set()
     for trial in plan.trials:
-        ident = id(trial.model)
-        if ident not in checked:
-            checked.add(ident)
+        if id(trial.model) not in checked:
+            checked.add(id(trial.model))
             check_estimator_config(trial.model.estimator, trial.model.name)
     return plan
 
@@ -91,130 +86,173 @@ class _Devices:
             kind = "cuda" if has_gpu else "cpu"
         if kind == "cuda" and not has_gpu:
             return "cuda", "CUDA is not available on this machine; run this trial on a GPU machine or use device=cpu"
+        if kind == "cuda" and trial.model.family != "deep":
+            return "cpu", None  # scikit-learn runs on the CPU; device_requested keeps what was asked
         return kind, None
-
-
-def _sync_for(device: str):
-    if device != "cuda":
-        return None
-    import torch
-    return torch.cuda.synchronize
 
 
 def _progress(i: int, n: int, out: Outcome, t0: float, stream) -> None:
     r = out.record
     elapsed = time.perf_counter() - t0
     eta = elapsed / i * (n - i)
-    acc = r.get("accuracy")
-    score = f"acc={acc:.3f} fit={r['fit_s']:.2f}s" if r["status"] == "ok" else r["error"][:90]
+    score = f"acc={r['accuracy']:.3f} fit={r['fit_s']:.2f}s" if r["status"] == "ok" else r["error"][:90]
     print(f"[{i:>{len(str(n))}}/{n}] {r['dataset']}/{r['features']}/{r['model']}@{r['device']} "
           f"seed={r['seed']} {r['status']} {score}  (elapsed {elapsed:.0f}s, eta {eta:.0f}s)",
           file=stream, flush=True)
 
 
-def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | None = None,
-            job: str = "0", overrides: list[str] | None = None, stream=None) -> RunResult:
-    """Plan ``cfg.suite``, run every trial, record it, and write the report.
+def _claim(run_dir: Path, cfg: DictConfig, resume: bool, shared: bool) -> None:
+    """Refuse to write into another run's dir unless resuming it (or sharing one launch)."""
+    if resume:
+        if not (run_dir / RUN_FILE).exists():
+            raise UserError(f"resume={run_dir}: not a run dir (no {RUN_FILE}); pass a dir written by `harness run`")
+        suite = read_run_info(run_dir).get("suite")
+        if suite and suite != cfg.suite.name:
+            raise UserError(f"resume={run_dir} is a run of suite {suite}, not {cfg.suite.name}; "
+                            f"pass suite={suite} with the same overrides")
+    elif (run_dir / RUN_FILE).exists() and not shared:
+        raise UserError(f"{run_dir} already holds a run; pick another run_id, or resume it with resume={run_dir}")
 
-    Raises UserError for problems with the user's input (before or between trials);
-    records already written stay as they are.
+
+def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | None = None,
+            job: str = "0", overrides: list[str] | None = None, stream=None,
+            shared_dir: bool = False) -> RunResult:
+    """Plan ``cfg.suite``, run the trials not yet ok, record each, and write the report.
+
+    ``cfg.resume`` (a run dir) appends to that run and skips its ok trials; ``cfg.shard``
+    of ``cfg.n_shards`` runs every n-th trial, for launchers that spread a plan over jobs.
+    Raises UserError for problems with the user's input; records already written stay.
     """
     stream = stream or sys.stderr
     chosen = chosen or {}
     plan = make_plan(cfg, chosen)
-    run_dir = Path(run_dir or Path(cfg.results_dir) / cfg.suite.name / cfg.run_id)
+    resume = cfg.get("resume")
+    run_dir = Path(resume or run_dir or Path(cfg.results_dir) / cfg.suite.name / cfg.run_id)
+    _claim(run_dir, cfg, bool(resume), shared_dir)
+    n_shards, shard = int(cfg.get("n_shards") or 1), int(cfg.get("shard") or 0)
+    trials = plan.trials[shard::n_shards]
     result = RunResult(run_dir=run_dir)
+    if resume:
+        done = ok_trial_ids(run_dir)
+        result.resumed = sum(t.trial_id in done for t in trials)
+        trials = [t for t in trials if t.trial_id not in done]
     writer = RunWriter(run_dir, job=job)
     writer.write_run_info({
         "run_id": run_dir.name, "suite": cfg.suite.name, "overrides": overrides or [],
         "chosen": chosen, "n_trials": len(plan.trials), "dropped": plan.dropped,
-        "config": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),
+        "config": OmegaConf.to_container(cfg, resolve=True),
         "environment": environment.capture(load_torch=any(str(t.device.type) != "cpu" for t in plan.trials)),
     })
     if cfg.progress:
-        print(f"harness: {len(plan.trials)} trials of suite {cfg.suite.name} -> {run_dir}"
+        print(f"harness: {len(trials)} trials of suite {cfg.suite.name} -> {run_dir}"
+              + (f" (shard {shard + 1}/{n_shards})" if n_shards > 1 else "")
+              + (f" ({result.resumed} already ok, skipped)" if resume else "")
               + (f" ({len(plan.dropped)} incompatible combinations left out)" if plan.dropped else ""),
               file=stream, flush=True)
-
-    from harness.data import load_dataset
-
     try:
-        _loop(plan, cfg, run_dir, writer, result, load_dataset, job, stream)
+        with _signals_interrupt() as guard:
+            _loop(trials, cfg, run_dir, writer, result, job, stream, n_shards, guard)
     except UserError:
         _discard_if_empty(run_dir)
         raise
-
-    if cfg.report:
+    except Interrupted as exc:
+        result.interrupted = str(exc)
+    if cfg.report and n_shards == 1 and not shared_dir:
         from harness.report import write_report
         result.report = write_report([run_dir])
     return result
 
 
-def _loop(plan: Plan, cfg: DictConfig, run_dir: Path, writer: RunWriter, result: RunResult,
-          load_dataset, job: str, stream) -> None:
-    datasets, features = _LRU(4), _LRU(8)
+def _threads_per_job(trial: Trial, n_jobs: int):
+    """Parallel jobs share the cores: each gets cores/jobs threads unless the device pins them."""
+    if n_jobs <= 1 or trial.device.get("threads"):
+        return trial.device.get("threads")
+    return max(1, usable_cores() // n_jobs)
+
+
+def _loop(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter,
+          result: RunResult, job: str, stream, n_jobs: int = 1, guard=None) -> None:
+    guard = guard or _signals_interrupt()
     devices = _Devices()
+    executor = make_executor(cfg.suite.get("trial_timeout_s"), cfg.suite.get("max_memory_gb"))
     t0 = time.perf_counter()
-    for i, trial in enumerate(plan.trials, 1):
-        device, skip = devices.resolve(trial)
-        ctx = {"run_id": run_dir.name, "suite": cfg.suite.name, "device": device,
-               "target_accuracy": cfg.suite.get("target_accuracy"), "sync": _sync_for(device) if not skip else None}
-        if skip:
-            out = skipped(trial, ctx, skip)
-        else:
-            out = _run_one(trial, ctx, datasets, features, load_dataset)
-        writer.record(out.record)
-        if out.y_pred is not None:
-            writer.predictions(trial.trial_id, _test_labels(datasets, trial), out.y_pred)
-        writer.curve(trial.trial_id, out.curve)
-        if out.detail:
-            with open(run_dir / f"errors-{job}.log", "a") as fh:
-                fh.write(f"--- {trial.trial_id} {trial.label}\n{out.detail}\n")
-        result.counts[out.record["status"]] += 1
-        if out.record["status"] in ("failed", "timeout"):
-            result.failures.append(f"{trial.label}: {out.record['error']}")
-        if cfg.progress:
-            _progress(i, len(plan.trials), out, t0, stream)
+    try:
+        for i, trial in enumerate(trials, 1):
+            device, skip = devices.resolve(trial)
+            ctx = {"run_id": run_dir.name, "suite": cfg.suite.name, "device": device,
+                   "target_accuracy": cfg.suite.get("target_accuracy"), "parallel_jobs": n_jobs,
+                   "threads": _threads_per_job(trial, n_jobs)}
+            try:
+                out = skipped(trial, ctx, skip) if skip else executor.run(trial, ctx)
+            except Interrupted as exc:
+                out = skipped(trial, ctx, f"interrupted by {exc} before it finished")
+                out.record["status"] = "interrupted"
+                with guard.deferred():
+                    _write(writer, run_dir, job, trial, out)
+                raise
+            with guard.deferred():  # a signal now waits until the record is whole
+                _write(writer, run_dir, job, trial, out)
+                result.counts[out.record["status"]] += 1
+                if out.record["status"] in ("failed", "timeout"):
+                    result.failures.append(f"{trial.label}: {out.record['error']}")
+                if cfg.progress:
+                    _progress(i, len(trials), out, t0, stream)
+    finally:
+        executor.close()
+
+
+def _write(writer: RunWriter, run_dir: Path, job: str, trial: Trial, out: Outcome) -> None:
+    writer.record(out.record)
+    if out.y_pred is not None and out.y_true is not None:
+        writer.predictions(trial.trial_id, out.y_true, out.y_pred)
+    writer.curve(trial.trial_id, out.curve)
+    if out.detail:
+        with open(run_dir / f"errors-{job}.log", "a") as fh:
+            fh.write(f"--- {trial.trial_id} {trial.label}\n{out.detail}\n")
+
+
+class _signals_interrupt:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` while trials run.
+
+    Inside ``deferred()`` (writing a record) a signal is held until the block ends, so
+    a record is either written whole or not at all.
+    """
+
+    def __init__(self):
+        self.holding, self.pending = False, None
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+            if self.pending:
+                raise Interrupted(self.pending)
+
+    def __enter__(self):
+        def handler(signum, frame):
+            name = signal.Signals(signum).name
+            if self.holding:
+                self.pending = name
+            else:
+                raise Interrupted(name)
+
+        self.saved = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.saved[sig] = signal.signal(sig, handler)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self.saved.items():
+            signal.signal(sig, old)
 
 
 def _discard_if_empty(run_dir: Path) -> None:
     """Remove a run dir that a user error stopped before any trial was recorded."""
     if not any(run_dir.glob("records-*.jsonl")):
         shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def _data_key(trial: Trial) -> str:
-    return OmegaConf.to_yaml(trial.dataset) + f"seed={trial.seed}"
-
-
-def _test_labels(datasets: _LRU, trial: Trial):
-    data = datasets.get(_data_key(trial))
-    return data.y_test if not isinstance(data, BaseException) else None
-
-
-def _run_one(trial: Trial, ctx: dict, datasets: _LRU, features: _LRU, load_dataset) -> Outcome:
-    def load():
-        try:
-            return load_dataset(trial.dataset, trial.seed)
-        except UserError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every trial on this data fails with this error
-            exc.detail = traceback.format_exc()
-            return exc
-
-    data = datasets.get_or(_data_key(trial), load)
-    if isinstance(data, BaseException):
-        return failed(trial, ctx, data, getattr(data, "detail", ""))
-
-    def feat():
-        try:
-            return featurize(trial, data)
-        except Exception as exc:  # noqa: BLE001
-            exc.detail = traceback.format_exc()
-            return exc
-
-    fkey = _data_key(trial) + OmegaConf.to_yaml(trial.features)
-    feats = features.get_or(fkey, feat)
-    if isinstance(feats, BaseException):
-        return failed(trial, ctx, feats, getattr(feats, "detail", ""))
-    return run_trial(trial, data, feats, ctx)

@@ -24,7 +24,8 @@ DEEP_COLUMNS = (
 )
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")
-STATUSES = ("ok", "failed", "timeout", "skipped")
+#: ``interrupted``: a SIGINT/SIGTERM stopped the trial; ``resume=RUN_DIR`` runs it again.
+STATUSES = ("ok", "failed", "timeout", "skipped", "interrupted")
 FAMILIES = ("classical", "perceptron", "deep")
 KINDS = ("image", "signal", "tabular", "points")
 

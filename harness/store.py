@@ -54,11 +54,19 @@ class RunWriter:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.job = job
+        self._checked: set[str] = set()
 
     def _append(self, stem: str, obj: dict) -> None:
         line = json.dumps(obj, default=_clean, allow_nan=False, separators=(",", ":"))
-        with open(self.run_dir / f"{stem}-{self.job}.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        path = self.run_dir / f"{stem}-{self.job}.jsonl"
+        with open(path, "a+b") as fh:
+            if stem not in self._checked:  # a killed writer may have left a torn line
+                self._checked.add(stem)
+                if fh.tell() > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        line = "\n" + line
+            fh.write((line + "\n").encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -161,11 +169,33 @@ def iter_records(paths) -> Iterator[dict]:
                 yield row
 
 
-def load(paths) -> "pandas.DataFrame":  # noqa: F821
-    """All records of one or more run dirs (or globs) as one DataFrame, fixed columns first."""
+def latest(rows: Iterable[dict]) -> list[dict]:
+    """One record per trial and run: its last ok record, else its last record.
+
+    A resumed run appends a new record for a trial that failed or was interrupted;
+    readers see the trial once, as it finally ended.
+    """
+    best: dict[tuple, dict] = {}
+    order: list[tuple] = []
+    for i, row in enumerate(rows):
+        ident = (row.get("run_dir"), row.get("trial_id") or f"#{i}")
+        if ident not in best:
+            order.append(ident)
+            best[ident] = row
+        elif row.get("status") == "ok" or best[ident].get("status") != "ok":
+            best[ident] = row
+    return [best[i] for i in order]
+
+
+def load(paths, all_records: bool = False) -> "pandas.DataFrame":  # noqa: F821
+    """All records of one or more run dirs (or globs) as one DataFrame, fixed columns first.
+
+    Each trial appears once (see :func:`latest`) unless ``all_records``.
+    """
     import pandas as pd
 
-    df = pd.DataFrame.from_records(list(iter_records(paths)))
+    rows = list(iter_records(paths))
+    df = pd.DataFrame.from_records(rows if all_records else latest(rows))
     for col in RECORD_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +36,7 @@ class Features:
 class Outcome:
     record: dict
     y_pred: np.ndarray | None = None
+    y_true: np.ndarray | None = None
     curve: list[dict] = field(default_factory=list)
     detail: str = ""  # full traceback of a failure, for the run's error log
 
@@ -121,7 +120,7 @@ def base_record(trial: Trial, ctx: dict) -> dict:
         "trial_id": trial.trial_id, "dataset": trial.dataset.name, "features": trial.features.name,
         "model": trial.model.name, "family": trial.model.family,
         "device": ctx.get("device", trial.device.type), "device_requested": trial.device.name,
-        "seed": trial.seed, "status": "ok", "error": "",
+        "seed": trial.seed, "status": "ok", "error": "", "parallel_jobs": ctx.get("parallel_jobs", 1),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     for metric in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
@@ -155,12 +154,12 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
     rec.update(n_train=len(data.y_train), n_test=len(data.y_test),
                n_features=int(feats.X_train.shape[1]), n_classes=data.n_classes,
                features_s=feats.seconds)
-    sync = ctx.get("sync")
+    sync = _sync_for(rec["device"])
     try:
         est = _instantiate(trial.model.estimator)
         _set_known(est, random_state=trial.seed, device=rec["device"],
                    input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
-        with thread_limit(trial.device.get("threads")) as n_threads:
+        with thread_limit(ctx.get("threads", trial.device.get("threads"))) as n_threads:
             rec["threads"] = n_threads
             reset_peak_rss()
             fit, pred = Stopwatch(), Stopwatch()
@@ -176,7 +175,8 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
         rec["cpu_s"] = fit.cpu_s + pred.cpu_s
         rec.update({k: v for k, v in info.items() if k not in rec or k == "device"})
         rec.update(_scores(est, feats.X_test, data.y_test, y_pred))
-        return Outcome(rec, y_pred=y_pred, curve=list(getattr(est, "curve_", []) or []))
+        return Outcome(rec, y_pred=y_pred, y_true=data.y_test,
+                       curve=list(getattr(est, "curve_", []) or []))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - one bad model never stops a suite
@@ -184,6 +184,15 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
             exc = RuntimeError(f"model called sys.exit({exc.code})")
         rec.update(status="failed", error=one_line(exc))
         return Outcome(rec, detail=traceback.format_exc())
+
+
+def _sync_for(device: str):
+    """What makes a GPU timer honest: wait for queued kernels before reading the clock."""
+    if not str(device).startswith("cuda"):
+        return None
+    import torch
+
+    return torch.cuda.synchronize
 
 
 def skipped(trial: Trial, ctx: dict, reason: str) -> Outcome:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 
 import numpy as np
 import pytest
@@ -48,56 +47,7 @@ def test_same_seed_same_accuracy(compose, tmp_path):
     assert a["accuracy"].tolist() == b["accuracy"].tolist()
 
 
-@pytest.fixture
-def plugin_dir(tmp_path):
-    """A user's own package and config dir, outside harness."""
-    pkg = tmp_path / "userpkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "models.py").write_text(textwrap.dedent("""
-        import numpy as np
-        from sklearn.base import BaseEstimator, ClassifierMixin
-
-        class Majority(BaseEstimator, ClassifierMixin):
-            def __init__(self, boost=1):
-                self.boost = boost
-            def fit(self, X, y):
-                self.classes_, counts = np.unique(y, return_counts=True)
-                self.label_ = self.classes_[np.argmax(counts)]
-                return self
-            def predict(self, X):
-                return np.full(len(X), self.label_)
-
-        class Broken(BaseEstimator, ClassifierMixin):
-            def fit(self, X, y):
-                raise ValueError("boom: this model always fails")
-    """))
-    conf = tmp_path / "myconf" / "model"
-    conf.mkdir(parents=True)
-    (conf / "majority.yaml").write_text(textwrap.dedent("""
-        name: majority
-        description: Predicts the most frequent training class
-        family: classical
-        estimator:
-          _target_: userpkg.models.Majority
-          boost: 2
-    """))
-    (conf / "broken.yaml").write_text(textwrap.dedent("""
-        name: broken
-        description: Raises in fit
-        family: classical
-        estimator:
-          _target_: userpkg.models.Broken
-    """))
-    return tmp_path
-
-
-def _env(plugin_dir):
-    return {"PYTHONPATH": f"{plugin_dir}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-
-
-def test_user_model_from_config_dir(plugin_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", _env(plugin_dir)["PYTHONPATH"])
+def test_user_model_from_config_dir(plugin_dir, tmp_path):
     res = run_cli("run", "--config-dir", str(plugin_dir / "myconf"), "suite=smoke", "model=majority",
                   f"results_dir={tmp_path / 'res'}")
     assert res.returncode == 0, res.stderr
@@ -107,8 +57,7 @@ def test_user_model_from_config_dir(plugin_dir, tmp_path, monkeypatch):
     assert df["log_loss"].isna().all()  # no predict_proba: NaN, not a failure
 
 
-def test_failing_model_is_recorded_and_run_goes_on(plugin_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", _env(plugin_dir)["PYTHONPATH"])
+def test_failing_model_is_recorded_and_run_goes_on(plugin_dir, tmp_path):
     res = run_cli("run", "--config-dir", str(plugin_dir / "myconf"), "suite=smoke", "-m",
                   "model=broken,knn", f"results_dir={tmp_path / 'res'}")
     assert res.returncode == 1, res.stderr

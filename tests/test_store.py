@@ -96,3 +96,28 @@ def test_ok_trial_ids(tmp_path):
     w.record(row(0))
     w.record(row(1, status="failed"))
     assert store.ok_trial_ids(tmp_path / "run") == {"k0-cpu-s0"}
+
+
+def test_a_resumed_trial_is_read_once_as_it_finally_ended(tmp_path):
+    w = store.RunWriter(tmp_path / "run")
+    w.record(row(0, status="interrupted"))
+    w.record(row(1))
+    w.record(row(0, status="ok", accuracy=0.9))
+    w.record(row(2, status="failed"))
+    w.record(row(2, status="failed", error="again"))
+    df = store.load(tmp_path / "run")
+    assert sorted(df["trial_id"]) == ["k0-cpu-s0", "k1-cpu-s0", "k2-cpu-s0"]
+    assert df.set_index("trial_id").loc["k0-cpu-s0", "accuracy"] == 0.9
+    assert df.set_index("trial_id").loc["k2-cpu-s0", "error"] == "again"
+    assert len(store.load(tmp_path / "run", all_records=True)) == 5
+
+
+def test_appending_after_a_torn_line_keeps_the_new_record(tmp_path):
+    w = store.RunWriter(tmp_path / "run")
+    w.record(row(0))
+    with open(tmp_path / "run" / "records-0.jsonl", "a") as fh:
+        fh.write('{"torn": ')
+    store.RunWriter(tmp_path / "run").record(row(1))  # a resumed writer
+    with pytest.warns(UserWarning, match="records-0.jsonl:2"):
+        df = store.load(tmp_path / "run")
+    assert sorted(df["key"]) == ["k0", "k1"]
