@@ -68,7 +68,10 @@ def compose(overrides: list[str], config_dir: str | None = None):
     """Compose the primary config like ``harness run`` would (Hydra must be initialised)."""
     from hydra import compose as hcompose
 
-    extra = [f"hydra.searchpath=[file://{Path(config_dir).resolve()}]"] if config_dir else []
+    from harness import config
+
+    config.SEARCHPATH[:] = [f"file://{Path(config_dir).resolve()}"] if config_dir else []
+    extra = [f"hydra.searchpath=[{config.SEARCHPATH[0]}]"] if config_dir else []
     try:
         return hcompose(config_name="config", overrides=list(overrides) + extra)
     except Exception as exc:  # noqa: BLE001 - every composition error is the user's input

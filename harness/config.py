@@ -142,6 +142,10 @@ def _check_choices(group: str, typed: DictConfig, where: str) -> None:
                                 f"is not one of {', '.join(allowed)}")
 
 
+#: Extra config dirs for compositions outside ``@hydra.main`` (``harness plan --config-dir``).
+SEARCHPATH: list[str] = []
+
+
 def load_option(group: str, option: str) -> DictConfig:
     """Load ``<group>/<option>.yaml`` from Hydra's search path (``--config-dir`` included).
 
@@ -150,10 +154,9 @@ def load_option(group: str, option: str) -> DictConfig:
     from hydra import compose
     from hydra.errors import MissingConfigException
 
-    try:
-        node = compose(config_name=f"{group}/{option}")
-        if list(node.keys()) == [group]:  # Hydra places a group's option under its package
-            node = node[group]
+    extra = [f"hydra.searchpath=[{','.join(SEARCHPATH)}]"] if SEARCHPATH else []
+    try:  # through the primary config, so that every config dir on the search path counts
+        node = compose(config_name="config", overrides=[f"{group}={option}", *extra])[group]
     except MissingConfigException:
         raise UserError(f"unknown {group} '{option}'; choose one of: {', '.join(list_options(group))} "
                         f"(see `harness list {group_plural(group)}`)") from None
