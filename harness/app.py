@@ -99,6 +99,13 @@ def validate(overrides: list[str], config_dir: str | None, multirun: bool) -> li
 
     dirs, seen = [], set()
     with initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="harness"):
+        if multirun:  # Hydra first composes the overrides that don't sweep, on the defaults
+            fixed = [o for o in overrides if "," not in o.split("=", 1)[-1] and "range(" not in o]
+            try:
+                compose(fixed, config_dir)
+            except UserError as exc:
+                raise UserError(f"{exc}; in a multirun Hydra applies it to the default option "
+                                f"before sweeping: write it with ++ (e.g. ++model.estimator.epochs=3)") from None
         for combo in (_sweep_combos(overrides) if multirun else [overrides]):
             plain = tuple(o for o in combo if not o.startswith("shard="))
             if plain in seen:  # shards of one plan: planning once is enough

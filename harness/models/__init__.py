@@ -1,0 +1,1 @@
+"""Model families: classical scikit-learn estimators and torch networks (``models.torch``)."""

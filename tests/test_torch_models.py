@@ -1,0 +1,349 @@
+"""TorchClassifier: the scikit-learn contract, the runner's contract, and reference checks.
+
+Everything here runs on CPU in well under a minute; the MNIST-1D accuracy check at full
+default length is ``slow`` and the CUDA paths are ``gpu`` (skipped without a GPU).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.linear_model import Perceptron  # noqa: E402
+
+from harness.models.torch import TorchClassifier  # noqa: E402
+from harness.models.torch.examples import ResidualMLP  # noqa: E402
+
+MODELS = Path(__file__).resolve().parent.parent / "suites" / "model"
+TORCH_YAMLS = sorted(p for p in MODELS.glob("*.yaml")
+                     if "harness.models.torch.TorchClassifier" in p.read_text())
+INFO_KEYS = {"n_params", "epochs", "steps", "samples_per_s", "warmup_s", "peak_gpu_mb",
+             "flops_per_sample", "achieved_tflops", "time_to_target_s", "device", "bf16",
+             "compile", "channels_last"}
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    old = torch.get_num_threads()
+    torch.set_num_threads(min(2, old))
+    yield
+    torch.set_num_threads(old)
+
+
+def separable(n=400, seed=0):
+    """2-D points on either side of a line, with a margin."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (3 * n, 2)).astype(np.float32)
+    s = X[:, 0] + 0.5 * X[:, 1]
+    keep = np.abs(s) > 0.2
+    return X[keep][:n], (s[keep][:n] > 0).astype(np.int64)
+
+
+def xor(n=800, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
+    return X, ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
+
+
+def blobs(n=300, d=6, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    X = rng.normal(0, 1, (n, d)) + 3 * np.eye(k, d)[y]
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def split(X, y, frac=0.75):
+    n = int(len(X) * frac)
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+def small(**kw):
+    base = dict(arch="mlp", hidden=(32,), epochs=5, batch_size=32, device="cpu", random_state=0)
+    return TorchClassifier(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def mnist1d():
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    d = make_dataset(get_dataset_args())
+    X, Xt = d["x"].astype(np.float32), d["x_test"].astype(np.float32)
+    mu, sd = X.mean(0), X.std(0)
+    return (X - mu) / sd, d["y"].astype(np.int64), (Xt - mu) / sd, d["y_test"].astype(np.int64)
+
+
+# -- against a reference: scikit-learn's Perceptron (STYLE.md #10) ----------------------------
+def test_perceptron_matches_sklearn_on_separable_data():
+    Xtr, ytr, Xte, yte = split(*separable())
+    ours = TorchClassifier(arch="perceptron", epochs=30, lr=0.05, batch_size=32,
+                           device="cpu", random_state=0).fit(Xtr, ytr)
+    ref = Perceptron(random_state=0).fit(Xtr, ytr)
+    assert ours.score(Xte, yte) > 0.95 and ref.score(Xte, yte) > 0.95
+
+
+def test_perceptron_fails_xor_like_sklearn_but_mlp_solves_it():
+    Xtr, ytr, Xte, yte = split(*xor())
+    ours = TorchClassifier(arch="perceptron", epochs=20, lr=0.05, batch_size=32,
+                           device="cpu", random_state=0).fit(Xtr, ytr)
+    ref = Perceptron(random_state=0).fit(Xtr, ytr)
+    assert ours.score(Xte, yte) < 0.7 and ref.score(Xte, yte) < 0.7
+    net = TorchClassifier(arch="mlp", hidden=(16, 16), epochs=40, lr=0.02, batch_size=32,
+                          device="cpu", random_state=0).fit(Xtr, ytr)
+    assert net.score(Xte, yte) > 0.9
+
+
+def test_mlp_without_hidden_layers_is_the_perceptron():
+    X, y = blobs()
+    a = small(arch="perceptron").fit(X, y)
+    b = small(arch="mlp", hidden=[]).fit(X, y)
+    assert a.trial_info_["n_params"] == b.trial_info_["n_params"] == 6 * 3 + 3
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+# -- reproducibility -----------------------------------------------------------------------
+def test_same_seed_same_predictions_other_seed_differs():
+    X, y = blobs(d=10)
+    kw = dict(hidden=(32,), dropout=0.2, epochs=3)
+    p0 = small(**kw).fit(X, y).predict_proba(X)
+    p0_again = small(**kw).fit(X, y).predict_proba(X)
+    p1 = small(random_state=1, **kw).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p0, p0_again)
+    assert not np.allclose(p0, p1)
+
+
+# -- the runner's contract -----------------------------------------------------------------
+def test_trial_info_and_curve_are_complete_and_sane():
+    X, y = blobs()
+    est = small(hidden=(16, 16), epochs=4, eval_every=3, target_accuracy=0.5).fit(X, y)
+    info = est.trial_info_
+    assert INFO_KEYS <= set(info)
+    assert all(isinstance(v, (int, float, str, bool)) for v in info.values())
+    assert info["n_params"] == sum(p.numel() for p in est.module_.parameters())
+    assert info["flops_per_sample"] > 0 and info["achieved_tflops"] > 0
+    assert info["steps"] == 4 * (270 // 32) and info["epochs"] == pytest.approx(4)
+    assert info["samples_per_s"] > 0 and 0 <= info["warmup_s"] < 30
+    assert math.isnan(info["peak_gpu_mb"]) and info["device"] == "cpu"
+    assert info["bf16"] is False and info["compile"] is False and info["channels_last"] is False
+    assert 0 < info["time_to_target_s"] < 30
+    curve = est.curve_
+    assert len(curve) == math.ceil(info["steps"] / 3)
+    assert set(curve[0]) == {"wall_s", "step", "epoch", "train_loss", "val_accuracy"}
+    walls = [c["wall_s"] for c in curve]
+    assert walls == sorted(walls) and walls[0] > 0 and curve[-1]["step"] == info["steps"]
+    first_hit = next(c["wall_s"] for c in curve if c["val_accuracy"] >= 0.5)
+    assert info["time_to_target_s"] == first_hit
+
+
+def test_no_target_gives_nan_time_to_target():
+    X, y = blobs()
+    assert math.isnan(small().fit(X, y).trial_info_["time_to_target_s"])
+
+
+def test_validation_is_carved_from_training_data_stratified():
+    X, y = blobs(n=300, k=3)
+    est = small(val_fraction=0.2, batch_size=50, epochs=1).fit(X, y)
+    info = est.trial_info_
+    assert (info["n_train_fit"], info["n_val"]) == (240, 60)
+    assert info["steps"] == 240 // 50  # only the 240 kept rows are trained on
+    none = small(val_fraction=0.0, batch_size=50, epochs=1).fit(X, y)
+    assert (none.trial_info_["n_train_fit"], none.trial_info_["n_val"]) == (300, 0)
+    assert math.isnan(none.curve_[-1]["val_accuracy"])
+
+
+def test_validation_split_is_stratified_and_seeded():
+    from harness.models.torch.estimator import split_validation
+
+    y = np.repeat(np.arange(4), 50)
+    tr, va = split_validation(y, 0.2, seed=3)
+    assert np.bincount(y[va]).tolist() == [10] * 4 and len(np.intersect1d(tr, va)) == 0
+    np.testing.assert_array_equal(va, split_validation(y, 0.2, seed=3)[1])
+
+
+def test_early_stopping_stops_and_keeps_the_best():
+    X, y = blobs()
+    est = small(epochs=200, early_stopping=2, lr=0.05).fit(X, y)
+    accs = [c["val_accuracy"] for c in est.curve_]
+    assert est.trial_info_["steps"] < 200 * (270 // 32)
+    assert est.trial_info_["val_accuracy"] <= max(accs)
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (40,)])
+def test_cnn_runs_on_images_and_signals(shape):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, math.prod(shape))).astype(np.float32)
+    y = np.arange(120) % 3
+    est = TorchClassifier(arch="cnn", norm="batch", channels=8, depth=2, epochs=2, batch_size=32,
+                          input_shape=shape, device="cpu", random_state=0).fit(X, y)
+    assert est.predict(X).shape == (120,)
+    conv = torch.nn.Conv2d if len(shape) == 2 else torch.nn.Conv1d
+    assert any(isinstance(m, conv) for m in est.module_.modules())
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (40,)])
+def test_gru_reads_rows_or_values_as_steps(shape):
+    X = np.random.default_rng(0).normal(size=(60, math.prod(shape))).astype(np.float32)
+    est = TorchClassifier(arch="gru", hidden_size=8, epochs=1, batch_size=32,
+                          input_shape=shape, device="cpu", random_state=0).fit(X, np.arange(60) % 2)
+    assert est.module_.gru.input_size == (1 if len(shape) == 1 else shape[1])
+    assert est.predict_proba(X).shape == (60, 2)
+
+
+def test_input_shape_must_match_the_features():
+    X, y = blobs(d=6)
+    with pytest.raises(ValueError, match="input_shape"):
+        small(input_shape=(2, 4)).fit(X, y)
+
+
+def test_custom_module_factory():
+    X, y = blobs()
+    est = small(module=functools.partial(ResidualMLP, width=16, blocks=1), arch="cnn")
+    est.fit(X, y)
+    assert isinstance(est.module_, ResidualMLP) and est.score(X, y) > 0.8
+    with pytest.raises(TypeError, match="_partial_"):
+        small(module=ResidualMLP((6,), 3)).fit(X, y)
+
+
+def test_predict_proba_rows_sum_to_one_and_labels_round_trip():
+    X, y = blobs()
+    labels = np.array(["a", "b", "c"])[y]
+    est = small().fit(X, labels)
+    proba = est.predict_proba(X)
+    assert proba.shape == (300, 3) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    assert set(est.predict(X)) <= {"a", "b", "c"} and list(est.classes_) == ["a", "b", "c"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_is_a_clear_error():
+    X, y = blobs()
+    with pytest.raises(RuntimeError, match="CUDA is not available") as err:
+        small(device="cuda").fit(X, y)
+    assert "\n" not in str(err.value)
+
+
+# -- scikit-learn's estimator contract (STYLE.md #4) -----------------------------------------
+def test_clone_get_set_params_and_not_fitted():
+    est = TorchClassifier(arch="cnn", hidden=[64, 64], lr=0.01)
+    params = est.get_params()
+    assert {"random_state", "device", "input_shape", "target_accuracy"} <= set(params)
+    twin = clone(est)
+    assert twin.get_params() == params and twin is not est
+    twin.set_params(random_state=3, device="cpu", input_shape=(4, 4), target_accuracy=0.9)
+    assert twin.random_state == 3 and twin.input_shape == (4, 4)
+    assert est.random_state is None  # the original is untouched
+    with pytest.raises(NotFittedError):
+        est.predict(np.zeros((2, 16), np.float32))
+    fitted = small().fit(*blobs())
+    assert not hasattr(clone(fitted), "module_")
+
+
+@pytest.mark.parametrize("bad", [{"arch": "cnnn"}, {"optimizer": "adamx"}, {"lr": -1.0},
+                                 {"val_fraction": 1.5}, {"norm": "group"}])
+def test_bad_hyperparameters_fail_before_training(bad):
+    est = TorchClassifier(**bad)
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        est._validate_params()  # what the runner calls when it loads a config
+    with pytest.raises(ValueError):
+        est.fit(*blobs())
+
+
+def test_fit_returns_self_and_refit_starts_over():
+    X, y = blobs()
+    est = small()
+    assert est.fit(X, y) is est
+    first = est.predict_proba(X)
+    np.testing.assert_array_equal(est.fit(X, y).predict_proba(X), first)
+
+
+def test_pickle_round_trip():
+    import pickle
+
+    X, y = blobs()
+    est = small().fit(X, y)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+def test_sklearn_check_estimator():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(TorchClassifier(hidden=(32,), epochs=30, batch_size=32, device="cpu"))
+
+
+# -- the YAML files are the registry (STYLE.md #5, #8) -------------------------------------
+@pytest.mark.parametrize("path", TORCH_YAMLS, ids=lambda p: p.stem)
+def test_model_yaml_instantiates_and_fits(path):
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(path)
+    assert cfg.name == path.stem and cfg.family in ("perceptron", "deep")
+    assert "\n" not in cfg.description and cfg.description
+    est = instantiate(cfg.estimator)
+    assert isinstance(est, TorchClassifier)
+    est._validate_params()
+    shape = (40,)
+    est.set_params(random_state=0, device="cpu", input_shape=shape, target_accuracy=0.5,
+                   epochs=5, max_steps=3, batch_size=16)
+    X = np.random.default_rng(0).normal(size=(100, 40)).astype(np.float32)
+    est.fit(X, np.arange(100) % 4)
+    assert est.trial_info_["steps"] == 3 and len(est.curve_) >= 1
+
+
+def test_cnn_yaml_shortened_reaches_90_percent_on_mnist1d(mnist1d):
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    X, y, Xt, yt = mnist1d
+    est = instantiate(OmegaConf.load(MODELS / "cnn.yaml").estimator)
+    est.set_params(random_state=0, device="cpu", input_shape=(40,), epochs=8)
+    assert est.fit(X, y).score(Xt, yt) > 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,floor", [("cnn", 0.95), ("mlp", 0.70), ("gru", 0.88),
+                                        ("perceptron_torch", 0.25)])
+def test_yaml_defaults_reach_their_anchor_on_mnist1d(mnist1d, name, floor):
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    X, y, Xt, yt = mnist1d
+    est = instantiate(OmegaConf.load(MODELS / f"{name}.yaml").estimator)
+    est.set_params(random_state=0, device="cpu", input_shape=(40,), target_accuracy=0.9)
+    assert est.fit(X, y).score(Xt, yt) > floor
+
+
+# -- GPU paths: exercised where a CUDA device is lent ------------------------------------
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("arch,shape", [("cnn", (8, 8)), ("cnn", (40,)), ("gru", (40,)),
+                                        ("mlp", (40,))])
+def test_cuda_fit_records_gpu_columns(arch, shape):
+    X = np.random.default_rng(0).normal(size=(256, math.prod(shape))).astype(np.float32)
+    est = TorchClassifier(arch=arch, norm="batch", channels=8, epochs=2, batch_size=64,
+                          input_shape=shape, device="cuda", random_state=0, bf16=True,
+                          channels_last=True).fit(X, np.arange(256) % 4)
+    info = est.trial_info_
+    assert info["device"].startswith("cuda") and info["bf16"] is True
+    assert info["peak_gpu_mb"] > 0 and info["flops_per_sample"] > 0
+    assert info["channels_last"] is (arch == "cnn" and len(shape) == 2)
+    np.testing.assert_allclose(est.predict_proba(X).sum(1), 1.0, atol=1e-9)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_compile_warmup_is_measured():
+    X, y = blobs(n=512)
+    est = small(device="cuda", compile=True, epochs=2).fit(X, y)
+    assert est.trial_info_["compile"] is True and est.trial_info_["warmup_s"] > 0
+    assert est.score(X, y) > 0.5
