@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted; records written so far are kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `harness plan ... | head`: the reader has seen enough
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _run(args: list[str]) -> int:
@@ -76,14 +81,19 @@ def _list(args: list[str]) -> int:
 def _report(args: list[str]) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="harness report", description="Write report.md for run dirs.")
+    parser = argparse.ArgumentParser(
+        prog="harness report",
+        description="Write report.md (+ PNG figures), report.html, summary.csv and summary.parquet "
+                    "for one or more run dirs; several runs (e.g. a CPU and a GPU machine) are combined "
+                    "and labelled by machine.")
     parser.add_argument("runs", nargs="+", help="run dirs or globs of them")
     parser.add_argument("--out", help="output directory (default: the first run dir)")
+    parser.add_argument("--no-plots", action="store_true", help="tables and findings only (faster)")
     ns = parser.parse_args(args)
     from harness.report import write_report
 
-    path = write_report(ns.runs, ns.out)
-    print(f"harness: report written to {path}")
+    path = write_report(ns.runs, ns.out, plots=not ns.no_plots)
+    print(f"harness: report written to {path} and {path.with_name('report.html')}")
     return 0
 
 

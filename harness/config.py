@@ -76,6 +76,8 @@ class SuiteSpec:
     include: List[Any] = field(default_factory=list)
     exclude: List[Any] = field(default_factory=list)
     target_accuracy: Optional[float] = None
+    #: published figures to print beside ours, by model name (accuracy in %)
+    reference: Dict[str, Any] = field(default_factory=dict)
     trial_timeout_s: Optional[float] = None
     max_memory_gb: Optional[float] = None
 

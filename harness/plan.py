@@ -42,6 +42,11 @@ class Trial:
         return f"{self.key}-{self.where}-s{self.seed}"
 
     @property
+    def variant(self) -> str:
+        """The suite's overrides in short form (``hidden=[64, 64]``, ``n_train=500``), or ""."""
+        return ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in self.overrides.items())
+
+    @property
     def label(self) -> str:
         extra = "".join(f" {k}={v}" for k, v in self.overrides.items())
         return (f"{self.dataset.name}/{self.features.name}/{self.model.name}"

@@ -118,7 +118,7 @@ def base_record(trial: Trial, ctx: dict) -> dict:
     rec = {
         "run_id": ctx.get("run_id", ""), "suite": ctx.get("suite", ""), "key": trial.key,
         "trial_id": trial.trial_id, "dataset": trial.dataset.name, "features": trial.features.name,
-        "model": trial.model.name, "family": trial.model.family,
+        "model": trial.model.name, "variant": trial.variant, "family": trial.model.family,
         "device": ctx.get("device", trial.device.type), "device_requested": trial.device.name,
         "seed": trial.seed, "status": "ok", "error": "", "parallel_jobs": ctx.get("parallel_jobs", 1),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
