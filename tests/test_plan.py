@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from omegaconf import OmegaConf
 
@@ -85,9 +87,13 @@ def test_bad_matrix_key(compose):
         expand(suite(matrix={**suite().matrix, "bogus": [1]}), load_option)
 
 
-@pytest.mark.parametrize("name", ["smoke", "quick"])
-def test_bundled_suites_plan(compose, name):
+SUITES = sorted(p.stem for p in (Path(__file__).parent.parent / "suites" / "suite").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_every_bundled_suite_plans(compose, name):
     cfg = compose(f"suite={name}")
     plan = make_plan(cfg, {})
     assert plan.trials
     assert all(t.seed in list(cfg.suite.seeds) for t in plan.trials)
+    assert cfg.suite.name == name and cfg.suite.question and cfg.suite.description
