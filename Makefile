@@ -24,6 +24,7 @@ demo: setup
 	$(BIN)/harness run suite=$(SUITE)
 
 test: setup
+	-@bash .ci/install-chromium
 	$(BIN)/python -m pytest -q
 
 bench: setup

@@ -66,7 +66,8 @@ def main() -> int:
         t0 = time.perf_counter()
         proc, run_dir = harness(args), None
         for k in range(ns.kills):
-            target = rng.randint(1, ns.trials - 1)
+            done = count_records(results)  # kill somewhere in what is left to run
+            target = done + rng.randint(1, max(1, (ns.trials - done) // (ns.kills - k + 1)))
             while count_records(results) < min(target, ns.trials - 1) and proc.poll() is None:
                 time.sleep(0.02)
             os.killpg(proc.pid, signal.SIGKILL)

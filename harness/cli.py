@@ -20,6 +20,10 @@ commands:
   plan [OVERRIDES]       print the trials a run would execute, without running them
   list [GROUP]           list choices with descriptions: models, datasets, features, devices, suites
   report RUN_DIR [...]   (re)write report.md for run dirs or globs of them [--out DIR]
+  compare BASE CAND      regression verdict per trial group (run dirs, globs, baseline files);
+                         --baseline suite=ci CAND, --confirm N, --md FILE, --json FILE;
+                         exit 0 no regression, 1 regression, 2 bad input
+  baseline save [OVR]    run a suite (or --from RUN_DIR) and write results/baselines/<suite>.jsonl
 
 Results go to results/<suite>/<run-id>/ ; read them with harness.store.load(run_dir).
 Exit codes: 0 ok, 1 some trial failed, 2 bad input (the message says what to fix).
@@ -41,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harness {__version__}")
         return 0
     command, rest = argv[0], argv[1:]
-    commands = {"run": _run, "plan": _plan, "list": _list, "report": _report}
+    commands = {"run": _run, "plan": _plan, "list": _list, "report": _report,
+                "compare": _compare, "baseline": _baseline}
     if command not in commands:
         return _fail(f"unknown command '{command}'; choose one of: {', '.join(commands)} (see `harness --help`)")
     from harness.errors import UserError
@@ -95,6 +100,18 @@ def _report(args: list[str]) -> int:
     path = write_report(ns.runs, ns.out, plots=not ns.no_plots)
     print(f"harness: report written to {path} and {path.with_name('report.html')}")
     return 0
+
+
+def _compare(args: list[str]) -> int:
+    from harness.compare.command import compare_command
+
+    return compare_command(args)
+
+
+def _baseline(args: list[str]) -> int:
+    from harness.compare.command import baseline_command
+
+    return baseline_command(args)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from harness import environment
+from harness import environment, fingerprint
 from harness.config import load_option
 from harness.errors import UserError
 from harness.execution import make_executor
@@ -86,8 +86,6 @@ class _Devices:
             kind = "cuda" if has_gpu else "cpu"
         if kind == "cuda" and not has_gpu:
             return "cuda", "CUDA is not available on this machine; run this trial on a GPU machine or use device=cpu"
-        if kind == "cuda" and trial.model.family != "deep":
-            return "cpu", None  # scikit-learn runs on the CPU; device_requested keeps what was asked
         return kind, None
 
 
@@ -142,6 +140,7 @@ def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | N
         "chosen": chosen, "n_trials": len(plan.trials), "dropped": plan.dropped,
         "config": OmegaConf.to_container(cfg, resolve=True),
         "environment": environment.capture(load_torch=any(str(t.device.type) != "cpu" for t in plan.trials)),
+        **fingerprint.capture(),  # machine fingerprint and calibration, for `harness compare`
     })
     if cfg.progress:
         print(f"harness: {len(trials)} trials of suite {cfg.suite.name} -> {run_dir}"

@@ -157,6 +157,8 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
     sync = _sync_for(rec["device"])
     try:
         est = _instantiate(trial.model.estimator)
+        if rec["device"] != "cpu" and "device" not in est.get_params(deep=False):
+            rec["device"] = "cpu"  # e.g. scikit-learn: runs where its library can, labelled so
         _set_known(est, random_state=trial.seed, device=rec["device"],
                    input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
         with thread_limit(ctx.get("threads", trial.device.get("threads"))) as n_threads:

@@ -1,36 +1,162 @@
-"""Aggregate records into the tables a report shows. Pure functions of the records."""
+"""Aggregate records into the tables a report shows. Pure, vectorised functions of the records.
+
+One summary row is one trial configuration: dataset × features × model × device × machine
+× trial key (the key fixes every other parameter, so a suite that varies the training-set
+size gets one row per size). Statistics use ``ok`` trials only: failed and timed-out
+trials are counted, never imputed; skipped trials are counted apart; ``ok`` trials with a
+NaN metric are counted as missing and left out of that metric.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from harness.report.stats import mean_ci
+from harness.report.stats import t_half_width
+from harness.schema import METRICS
 
-GROUP = ["dataset", "features", "model", "family", "device"]
+LABELS = ["dataset", "features", "model", "family", "device"]
+GROUP = LABELS + ["machine", "key"]
+FAILED = ("failed", "timeout")
+#: Per-configuration medians of these columns, where the records have them (deep nets add some).
+MEDIANS = ("fit_s", "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "time_to_target_s",
+           "peak_gpu_mb", "achieved_tflops", "n_params", "n_train")
 
 
-def summarize(df: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
-    """One row per dataset × features × model × device.
+def is_gpu(device: pd.Series) -> pd.Series:
+    return device.astype(str).str.lower().str.startswith(("cuda", "gpu", "mps", "xpu"))
 
-    Statistics use ``ok`` trials only; failed and timed-out trials are counted, never
-    imputed, and skipped trials are counted apart.
+
+def machine_label(env: dict) -> str:
+    """A short, human name for where a run ran: host and its accelerator (or CPU)."""
+    if not env:
+        return "unknown machine"
+    gpus = [g.get("name", "GPU") for g in env.get("gpus") or [] if isinstance(g, dict)]
+    what = ", ".join(sorted(set(gpus))) if gpus else env.get("cpu_model") or "CPU"
+    return f"{env.get('hostname', '?')} ({what})"
+
+
+def prepare(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.DataFrame:
+    """Records with the report's helper columns: machine label, filled labels and key."""
+    df = df.copy()
+    for col in LABELS + ["status", "suite"]:
+        df[col] = df[col].astype(object).where(df[col].notna(), "unknown").astype(str)
+    run_dir = df["run_dir"] if "run_dir" in df else pd.Series("", index=df.index)
+    df["machine"] = run_dir.astype(str).map(machines or {}).fillna("unknown machine")
+    fallback = df["dataset"] + "|" + df["features"] + "|" + df["model"]
+    df["key"] = df["key"].astype(object).where(df["key"].notna(), fallback).astype(str)
+    return df
+
+
+def _variants(df: pd.DataFrame) -> pd.Series:
+    """``key -> label`` of the parameters that vary between keys of one dataset/features/model."""
+    params = [c for c in df.columns if c.startswith("p_") or c == "n_train"]
+    keyed = df.drop_duplicates("key").set_index("key")
+    labels = pd.Series("", index=keyed.index, dtype=object)
+    if not params or keyed.empty:
+        return labels
+    dfm = ["dataset", "features", "model"]
+    varying = keyed.groupby(dfm)[params].transform("nunique") > 1
+    if "n_train" in params:  # a dataset parameter that varies with n_train says the same thing
+        for c in params:
+            if c.startswith("p_dataset_") and "n_" in c:
+                varying[c] &= ~varying["n_train"]
+    for c in params:
+        if varying[c].any():
+            part = (c.removeprefix("p_") + "=" + keyed[c].map(_short)).where(varying[c], "")
+            labels = labels.str.cat(part, sep=", ").str.strip(", ")
+    return labels
+
+
+def _short(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def summarize(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per configuration with counts, mean/std/95% CI of every metric and medians."""
+    if "machine" not in df:
+        df = prepare(df, machines)
+    if df.empty:
+        return pd.DataFrame(columns=GROUP + ["variant", "n_trials", "n_ok", "accuracy_mean"])
+    ok = df["status"].eq("ok")
+    work = df[GROUP].copy()
+    work["n_trials"] = 1
+    work["n_ok"] = ok.astype(int)
+    work["n_failed"] = df["status"].isin(FAILED).astype(int)
+    work["n_skipped"] = df["status"].eq("skipped").astype(int)
+    work["n_missing"] = (ok & df["accuracy"].isna()).astype(int)
+    aggs = {c: (c, "sum") for c in ("n_trials", "n_ok", "n_failed", "n_skipped", "n_missing")}
+    for m in METRICS:
+        work[m] = pd.to_numeric(df[m], errors="coerce").where(ok)
+        aggs.update({f"{m}_mean": (m, "mean"), f"{m}_std": (m, "std"), f"{m}_n": (m, "count")})
+    for c in MEDIANS:
+        if c in df:
+            work[c] = pd.to_numeric(df[c], errors="coerce").where(ok)
+            aggs[f"{c}_median"] = (c, "median")
+    out = work.groupby(GROUP, dropna=False, sort=False).agg(**aggs).reset_index()
+    for m in METRICS:
+        out[f"{m}_ci"] = t_half_width(out[f"{m}_std"], out[f"{m}_n"])
+    out.insert(len(GROUP), "variant", out["key"].map(_variants(df)).fillna(""))
+    out["fit_vs_fastest"] = out["fit_s_median"] / out.groupby("dataset")["fit_s_median"].transform("min")
+    out["gpu_speedup"] = _gpu_speedup(out)
+    return out.sort_values(["dataset", "accuracy_mean", "fit_s_median"], ascending=[True, False, True],
+                           na_position="last", ignore_index=True)
+
+
+def _gpu_speedup(out: pd.DataFrame) -> pd.Series:
+    """CPU over GPU median fit time for the same key, on GPU rows.
+
+    The CPU row of the same machine is used where there is one, else the fastest CPU row
+    of that key on any machine (so a GPU box is compared with the best CPU seen).
     """
-    rows = []
-    for keys, g in df.groupby(GROUP, dropna=False, sort=True):
-        ok = g[g["status"] == "ok"]
-        mean, half, n = mean_ci(ok[metric])
-        rows.append({
-            **dict(zip(GROUP, keys)),
-            f"{metric}_mean": mean, f"{metric}_ci": half, "n_ok": n,
-            "fit_s_median": ok["fit_s"].median(), "predict_s_median": ok["predict_s"].median(),
-            "n_trials": len(g), "n_failed": int(g["status"].isin(["failed", "timeout"]).sum()),
-            "n_skipped": int((g["status"] == "skipped").sum()),
-        })
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    return out.sort_values(["dataset", f"{metric}_mean"], ascending=[True, False], na_position="last")
+    gpu = is_gpu(out["device"])
+    cpu = out[~gpu & out["fit_s_median"].notna()]
+    same = cpu.set_index(["key", "machine"])["fit_s_median"]
+    best = cpu.groupby("key")["fit_s_median"].min()
+    idx = pd.MultiIndex.from_frame(out[["key", "machine"]])
+    cpu_fit = pd.Series(same.reindex(idx).to_numpy(), index=out.index)
+    cpu_fit = cpu_fit.fillna(out["key"].map(best))
+    return (cpu_fit / out["fit_s_median"]).where(gpu)
+
+
+def best_of(summary: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The most accurate configuration per group (ties go to the faster fit)."""
+    rows = summary[summary["accuracy_mean"].notna()]
+    rows = rows.sort_values(["accuracy_mean", "fit_s_median"], ascending=[False, True])
+    return rows.drop_duplicates(by).set_index(by, drop=False).sort_index()
+
+
+def model_scores(summary: pd.DataFrame) -> pd.DataFrame:
+    """datasets × models: each model's best mean accuracy on each dataset (NaN where it did not run)."""
+    rows = summary[summary["accuracy_mean"].notna()]
+    return rows.pivot_table(index="dataset", columns="model", values="accuracy_mean", aggfunc="max")
+
+
+def speedups_by_model(summary: pd.DataFrame) -> pd.DataFrame:
+    """Median, min and max GPU-over-CPU speedup per model over its trial keys."""
+    rows = summary[summary["gpu_speedup"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=["model", "median", "min", "max", "n_keys"])
+    g = rows.groupby("model")["gpu_speedup"]
+    return pd.DataFrame({"median": g.median(), "min": g.min(), "max": g.max(),
+                         "n_keys": g.size()}).reset_index().sort_values("median", ascending=False)
 
 
 def status_counts(df: pd.DataFrame) -> dict[str, int]:
-    return {k: int(v) for k, v in df["status"].value_counts().items()}
+    return {str(k): int(v) for k, v in df["status"].value_counts().items()}
+
+
+def failures(df: pd.DataFrame) -> pd.DataFrame:
+    """Failed, timed-out and skipped trials grouped by what went wrong, most frequent first."""
+    bad = df[df["status"].isin(FAILED + ("skipped",))]
+    if bad.empty:
+        return pd.DataFrame(columns=["status", "dataset", "features", "model", "device", "error", "n",
+                                     "seeds"])
+    cols = ["status", "dataset", "features", "model", "device", "error"]
+    bad = bad.assign(error=bad["error"].astype(str).str.strip().str.slice(0, 300))
+    g = bad.groupby(cols, dropna=False, sort=False)
+    out = g.size().rename("n").reset_index()
+    out["seeds"] = g["seed"].agg(lambda s: ", ".join(map(_short, sorted(s.dropna().unique())[:8]))).to_numpy()
+    return out.sort_values(["status", "n"], ascending=[True, False], ignore_index=True)
+

@@ -1,0 +1,123 @@
+"""Everything a report says, computed once from saved records; the renderers only format it."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from harness.report import findings as fd
+from harness.report import tables
+from harness.report.stats import Friedman, average_ranks, friedman
+
+
+@dataclass
+class SuiteAnswer:
+    """A suite's question, its hypothesis and the sentences that answer it."""
+
+    name: str
+    question: str
+    hypothesis: str
+    sentences: list[str]
+    description: str = ""
+    challenger: str = ""
+    head_to_head: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class Figure:
+    """A PNG written beside report.md; HTML embeds the same bytes."""
+
+    slug: str
+    title: str
+    path: Path
+    caption: str = ""
+
+
+@dataclass
+class Report:
+    """The computed report: records, summary, statistics and answers; figures added by ``figures``."""
+
+    runs: list[dict]
+    records: pd.DataFrame
+    summary: pd.DataFrame
+    counts: dict[str, int]
+    failures: pd.DataFrame
+    scores: pd.DataFrame
+    ranks: pd.Series
+    friedman: Friedman | None
+    speedups: pd.DataFrame
+    answers: list[SuiteAnswer]
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def suites(self) -> list[str]:
+        return sorted({r["suite"] for r in self.runs} | set(self.records["suite"].dropna().astype(str)))
+
+
+def run_info(run_dir: Path, info: dict) -> dict:
+    """What the report says about one run: where it ran and what it asked."""
+    env = info.get("environment") or {}
+    suite_cfg = (info.get("config") or {}).get("suite") or {}
+    packages = env.get("packages") or {}
+    return {"path": str(run_dir), "run_id": info.get("run_id", run_dir.name),
+            "suite": str(info.get("suite") or suite_cfg.get("name") or "?"),
+            "machine": tables.machine_label(env), "cores": env.get("usable_cores", "?"),
+            "python": env.get("python", "?"), "sklearn": packages.get("scikit-learn", "?"),
+            "torch": packages.get("torch", ""),
+            "commit": ((env.get("git_harness") or {}).get("commit") or "")[:10],
+            "question": str(suite_cfg.get("question") or ""),
+            "hypothesis": str(suite_cfg.get("hypothesis") or ""),
+            "description": str(suite_cfg.get("description") or "")}
+
+
+def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[dict]) -> SuiteAnswer:
+    """The findings for one suite, from its own rows."""
+    info = next((r for r in runs if r["suite"] == suite and r["question"]), {})
+    families = set(summary["family"])
+    challenger = "deep" if "deep" in families else "perceptron" if "perceptron" in families else ""
+    multi_device = summary["device"].nunique() > 1
+    sentences, h2h = [], pd.DataFrame()
+    if challenger:
+        sentences, h2h = fd.family_findings(summary, challenger, multi_device)
+    else:
+        for dataset, row in tables.best_of(summary, ["dataset"]).iterrows():
+            sentences.append(f"On {dataset} the best model is {fd.label(row, multi_device)} "
+                             f"({fd.pct(row['accuracy_mean'], row['accuracy_ci'])}).")
+    sentences += fd.feature_findings(summary)
+    sentences += fd.size_findings(summary)
+    scores = tables.model_scores(summary)
+    sentences += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
+                                  friedman(scores), len(scores))
+    sentences += fd.gpu_findings(tables.speedups_by_model(summary))
+    missing = int(summary["n_missing"].sum()) if len(summary) else 0
+    sentences += fd.quality_findings(tables.status_counts(records), missing)
+    if not sentences:
+        sentences = ["No trial finished with a result, so there is nothing to compare."]
+    return SuiteAnswer(suite, info.get("question", ""), info.get("hypothesis", ""), sentences,
+                       info.get("description", ""), challenger, h2h)
+
+
+def build(dirs: list[Path], records: pd.DataFrame, infos: list[dict]) -> Report:
+    """Compute every table and finding of a report (no plots, nothing written)."""
+    runs = [run_info(d, i) for d, i in zip(dirs, infos)]
+    machines = {r["path"]: r["machine"] for r in runs}
+    if records.empty:
+        warnings.warn("no records in these run dirs; the report says so", stacklevel=2)
+    records = tables.prepare(records, machines)
+    summary = tables.summarize(records)
+    scores = tables.model_scores(summary) if len(summary) else pd.DataFrame()
+    answers = []
+    for suite in sorted(records["suite"].astype(str).unique()) if len(records) else []:
+        sub = records[records["suite"].astype(str) == suite]
+        answers.append(answer(suite, tables.summarize(sub) if len(set(records["suite"])) > 1 else summary,
+                              sub, runs))
+    return Report(runs=runs, records=records, summary=summary, counts=tables.status_counts(records),
+                  failures=tables.failures(records), scores=scores,
+                  ranks=average_ranks(scores) if len(scores) else pd.Series(dtype=float),
+                  friedman=friedman(scores) if len(scores) else None,
+                  speedups=tables.speedups_by_model(summary) if len(summary) else pd.DataFrame(),
+                  answers=answers)

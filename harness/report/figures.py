@@ -1,0 +1,77 @@
+"""Draw every figure of a report into PNG files beside report.md.
+
+A figure that cannot be drawn becomes a note in the report, never a failed report: the
+tables and findings are worth having on their own.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from harness.report import curves as cv
+from harness.report import plots
+from harness.report.content import Figure, Report
+
+
+def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figure], list[str]]:
+    """Write ``fig-<slug>.png`` files; return them and notes on what could not be drawn."""
+    import matplotlib
+
+    from harness.report.cdplot import cd_diagram
+    from harness.report.style import RC, Palette, save
+
+    summary = report.summary
+    if summary.empty or summary["accuracy_mean"].notna().sum() == 0:
+        return [], ["No trial has an accuracy, so there are no figures."]
+    palette = Palette(dict(zip(summary["model"], summary["family"])))
+    ci = "bars: 95% interval over seeds"
+    jobs = [(f"summary-{a.name}", f"Summary of suite {a.name}",
+             lambda a=a: plots.suite_summary(_suite(summary, report, a.name), a.name),
+             f"Each dot is the most accurate configuration of a family on a dataset ({ci}).")
+            for a in report.answers]
+    jobs += [
+        ("accuracy-vs-fit-time", "Accuracy against fit time", lambda: plots.accuracy_vs_fit_time(summary, palette),
+         f"One point per configuration (dataset × features × model × device); {ci}."),
+        ("accuracy-vs-train-size", "Accuracy against training-set size",
+         lambda: plots.accuracy_vs_train_size(summary, palette), ci.capitalize() + "."),
+        ("curves", "Validation accuracy against wall time", lambda: _curves(report, run_dirs, palette),
+         f"Validation split carved from the training data; at most {cv.SEEDS_PER_CONFIG} seeds per "
+         "configuration."),
+        ("cpu-vs-gpu", "Fit time on GPU against CPU", lambda: plots.cpu_vs_gpu(summary, palette),
+         "One point per GPU configuration, against the CPU configuration of the same trial key."),
+    ]
+    if report.friedman is not None:
+        jobs.append(("critical-difference", "Critical-difference diagram", lambda: cd_diagram(report.friedman),
+                     "Demšar (2006): Friedman test, then the Nemenyi critical difference at α = 0.05."))
+    figures, notes = [], []
+    with matplotlib.rc_context(RC):
+        for slug, title, make, caption in jobs:
+            try:
+                fig = make()
+            except Exception as exc:  # a broken figure must not cost the whole report
+                warnings.warn(f"report figure {slug} failed: {exc!r}", stacklevel=2)
+                notes.append(f"The figure '{title}' could not be drawn: {exc.__class__.__name__}: {exc}")
+                continue
+            if fig is None:
+                continue
+            path = out_dir / f"fig-{slug}.png"
+            save(fig, path)
+            figures.append(Figure(slug, title, path, caption))
+    if report.speedups.empty:
+        notes.append(plots.cpu_gpu_note(summary))
+    return figures, notes
+
+
+def _suite(summary, report: Report, suite: str):
+    if len(report.answers) == 1:
+        return summary
+    keys = set(report.records.loc[report.records["suite"] == suite, "key"])
+    return summary[summary["key"].isin(keys)]
+
+
+def _curves(report: Report, run_dirs: list[Path], palette):
+    meta = cv.wanted(report.records)
+    if meta.empty or not any(any(Path(d).glob("curves-*.jsonl")) for d in run_dirs):
+        return None
+    return plots.curves_vs_wall_time(cv.load(run_dirs, meta), meta, palette)

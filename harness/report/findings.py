@@ -1,0 +1,185 @@
+"""Findings: the suite's question answered in plain sentences computed from the summary.
+
+Every claim carries its numbers and intervals. A difference is called a win only when the
+two 95% intervals over seeds do not overlap; otherwise the sentence says the evidence does
+not separate them. Sentences are plain text; the renderers escape them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from harness.report.render import signed
+from harness.report.stats import ALPHA, Friedman, separated
+from harness.report.tables import best_of
+
+
+def pct(mean: float, half: float) -> str:
+    """``94.6% ± 0.4`` (the interval in points), or a note where there is none."""
+    if not math.isfinite(mean):
+        return "no accuracy"
+    return f"{100 * mean:.1f}% ± {100 * half:.1f}" if math.isfinite(half) else f"{100 * mean:.1f}%, one seed"
+
+
+def times(r: float) -> str:
+    return f"{r:.1f}×" if r < 100 else f"{r:,.0f}×"
+
+
+def label(row, multi_device: bool = False, variant: bool = True) -> str:
+    """``random_forest on raw``, ``cnn@cuda with n_train=1000`` (deep nets on raw input go by name)."""
+    text = row["model"] + (f"@{row['device']}" if multi_device else "")
+    if row["features"] != "raw" or row["family"] != "deep":
+        text += f" on {row['features']}"
+    return text + (f" with {row['variant']}" if variant and row.get("variant") else "")
+
+
+def compare(dataset: str, a: pd.Series, b: pd.Series, multi_device: bool = False) -> tuple[str, int]:
+    """One sentence comparing the best of two families; and +1/0/-1 for a win/tie/loss of ``a``."""
+    def said(r) -> str:
+        return f"({label(r, multi_device)}, {pct(r['accuracy_mean'], r['accuracy_ci'])})"
+
+    diff = 100 * (a["accuracy_mean"] - b["accuracy_mean"])
+    if separated(a["accuracy_mean"], a["accuracy_ci"], b["accuracy_mean"], b["accuracy_ci"]):
+        win, lose = (a, b) if diff > 0 else (b, a)
+        text = (f"On {dataset} the best {win['family']} model {said(win)} beats the best "
+                f"{lose['family']} model {said(lose)} by {abs(diff):.1f} points")
+        ratio = win["fit_s_median"] / lose["fit_s_median"]
+        if math.isfinite(ratio) and ratio > 0:
+            text += (f" and needs {times(ratio)} its fit time" if ratio >= 1
+                     else f" and fits {times(1 / ratio)} faster")
+        return text + ".", (1 if diff > 0 else -1)
+    why = ("their 95% intervals overlap" if math.isfinite(a["accuracy_ci"]) and math.isfinite(b["accuracy_ci"])
+           else "without several seeds there is no interval")
+    text = (f"On {dataset} the best {a['family']} model {said(a)} and the best {b['family']} model "
+            f"{said(b)} are {abs(diff):.1f} points apart, but {why}, so the evidence does not separate them")
+    ratio = a["fit_s_median"] / b["fit_s_median"]
+    if math.isfinite(ratio) and ratio > 0 and abs(math.log(ratio)) > math.log(1.2):
+        faster = a["family"] if ratio < 1 else b["family"]
+        text += f"; the {faster} model fits {times(max(ratio, 1 / ratio))} faster"
+    return text + ".", 0
+
+
+def family_findings(summary: pd.DataFrame, challenger: str,
+                    multi_device: bool) -> tuple[list[str], pd.DataFrame]:
+    """Best classical against the best ``challenger`` (deep, else perceptron) on every dataset.
+
+    Returns the sentences and the win/tie/loss table (outcomes from the classical side).
+    """
+    best = best_of(summary, ["dataset", "family"])
+    out, table = [], []
+    for dataset in sorted(summary["dataset"].unique()):
+        have = {f for (d, f) in best.index if d == dataset}
+        if {"classical", challenger} <= have:
+            c, x = best.loc[(dataset, "classical")], best.loc[(dataset, challenger)]
+            text, outcome = compare(dataset, c, x, multi_device)
+            out.append(text)
+            table.append({"dataset": dataset, "classical": label(c, multi_device),
+                          "classical_acc": pct(c["accuracy_mean"], c["accuracy_ci"]),
+                          challenger: label(x, multi_device),
+                          f"{challenger}_acc": pct(x["accuracy_mean"], x["accuracy_ci"]),
+                          "points": 100 * (c["accuracy_mean"] - x["accuracy_mean"]),
+                          "outcome": {1: "win", 0: "tie", -1: "loss"}[outcome]})
+        elif have:
+            fam = "classical" if "classical" in have else sorted(have)[0]
+            row = best.loc[(dataset, fam)]
+            out.append(f"On {dataset} no {challenger if fam == 'classical' else 'classical'} model has a "
+                       f"result; the best is {label(row, multi_device)} "
+                       f"({pct(row['accuracy_mean'], row['accuracy_ci'])}).")
+    table = pd.DataFrame(table)
+    if len(table) >= 2:
+        n = table["outcome"].value_counts()
+        out.append(f"Across {len(table)} datasets the best classical model wins on {n.get('win', 0)}, ties on "
+                   f"{n.get('tie', 0)} and loses on {n.get('loss', 0)} against the best {challenger} model "
+                   "(a tie: the 95% intervals overlap or there is only one seed).")
+    return out, table
+
+
+def feature_findings(summary: pd.DataFrame) -> list[str]:
+    """Do engineered features beat the raw input, on datasets that tried both?"""
+    rows = summary[summary["accuracy_mean"].notna()]
+    out = []
+    for dataset, g in rows.groupby("dataset", sort=True):
+        raw, eng = g[g["features"] == "raw"], g[g["features"] != "raw"]
+        if raw.empty or eng.empty:
+            continue
+        e, r = eng.iloc[0], raw.iloc[0]  # summary rows are sorted best first
+        diff = 100 * (e["accuracy_mean"] - r["accuracy_mean"])
+        head = (f"{e['model']} on {e['features']} ({pct(e['accuracy_mean'], e['accuracy_ci'])}) against the best "
+                f"model on raw input ({r['model']}, {pct(r['accuracy_mean'], r['accuracy_ci'])})")
+        if separated(e["accuracy_mean"], e["accuracy_ci"], r["accuracy_mean"], r["accuracy_ci"]):
+            verdict = "help" if diff > 0 else "do not help"
+            out.append(f"On {dataset} engineered features {verdict}: {head}, {signed(diff)} points.")
+        else:
+            out.append(f"On {dataset} the evidence does not separate engineered features from raw input: "
+                       f"{head}, {signed(diff)} points.")
+    return out
+
+
+def rank_findings(ranks: pd.Series, fried: Friedman | None, n_datasets: int) -> list[str]:
+    """Average ranks, and the Friedman test on the models that ran on every dataset."""
+    if ranks.empty or n_datasets < 2:
+        return []
+    listing = ", ".join(f"{m} {r:.1f}" for m, r in ranks.head(8).items())
+    out = [f"Average rank over {n_datasets} datasets (1 = most accurate; each model on its best features): "
+           f"{listing}{', …' if len(ranks) > 8 else ''}."]
+    if fried is None:
+        return out + ["A Friedman test needs at least 3 datasets on which at least 3 models all ran; "
+                      "this report has fewer, so it ranks without a test."]
+    head = f"The Friedman test over {fried.n_datasets} datasets and {len(fried.models)} models"
+    stat = f"χ² = {fried.statistic:.1f}, p = {fried.p_value:.2g}"
+    if fried.significant:
+        out.append(f"{head} rejects equal ranks ({stat}); models closer than the Nemenyi critical difference "
+                   f"({fried.cd:.2f}) are not separated (see the diagram).")
+    else:
+        out.append(f"{head} does not reject equal ranks ({stat} ≥ {ALPHA}): the rank differences may be chance.")
+    left_out = [m for m in ranks.index if m not in fried.models]
+    if left_out:
+        out.append(f"The test leaves out {', '.join(left_out)}: no result on every dataset.")
+    return out
+
+
+def gpu_findings(speedups: pd.DataFrame) -> list[str]:
+    """GPU-over-CPU speedups per model, as medians over trial keys with their range."""
+    if speedups.empty:
+        return []
+    parts = [f"{r.model} {times(r.median)}" + (f" ({times(r.min)}–{times(r.max)})" if r.n_keys > 1 else "")
+             for r in speedups.head(8).itertuples()]
+    return ["GPU over CPU fit-time speedup, median over trial keys: " + ", ".join(parts)
+            + ". Above 1× the GPU is faster."]
+
+
+def size_findings(summary: pd.DataFrame) -> list[str]:
+    """Where a suite varies the training-set size: which family leads at the smallest and largest."""
+    if "n_train_median" not in summary:
+        return []
+    out = []
+    for dataset, g in summary[summary["accuracy_mean"].notna()].groupby("dataset", sort=True):
+        sizes = sorted(g["n_train_median"].dropna().unique())
+        if len(sizes) < 2:
+            continue
+        lead = []
+        for n in (sizes[0], sizes[-1]):
+            top = g[g["n_train_median"] == n].iloc[0]
+            lead.append(f"with {n:,.0f} training samples {label(top, variant=False)} leads "
+                        f"({pct(top['accuracy_mean'], top['accuracy_ci'])})")
+        out.append(f"On {dataset} {lead[0]}; {lead[1]}.")
+    return out
+
+
+def quality_findings(counts: dict[str, int], n_missing: int) -> list[str]:
+    """What did not produce a number, and how the report treats it."""
+    bad = {k: v for k, v in counts.items() if k != "ok" and v}
+    out = []
+    if counts and not bad:
+        out.append(f"All {sum(counts.values()):,} trials finished ok.")
+    if bad:
+        total = sum(counts.values())
+        listed = ", ".join(f"{v} {k}" for k, v in sorted(bad.items()))
+        out.append(f"Of {total:,} trials, {listed}: they are left out of every statistic and listed "
+                   "under Failures.")
+    if n_missing:
+        out.append(f"{n_missing:,} ok trial{'s have' if n_missing != 1 else ' has'} no accuracy (NaN) and "
+                   "are left out of the accuracy statistics.")
+    return out
