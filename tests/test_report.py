@@ -348,3 +348,29 @@ def test_smoke_report_opens_in_headless_chromium(compose, tmp_path):
     pixels = imread(shot)[..., :3]
     assert pixels.shape[:2] == (2000, 1200)
     assert pixels.std() > 0.05 and (pixels.mean(axis=2) < 0.9).mean() > 0.02  # not blank: text and figures
+
+
+def test_scaling_findings_name_where_deep_overtakes(tmp_path):
+    rows = []
+    for n, (deep, classical) in {500: (0.60, 0.70), 2000: (0.77, 0.78), 8000: (0.95, 0.82)}.items():
+        for s in range(3):
+            rows += [rec("mnist1d", "cnn", "deep", s, deep + s / 1000, n_train=n, variant=f"n_train={n}",
+                         key=f"cnn{n}"),
+                     rec("mnist1d", "logreg", "classical", s, classical + s / 1000, n_train=n,
+                         variant=f"n_train={n}", key=f"lr{n}")]
+    text = write_report(make_run(tmp_path / "run", rows), plots=False).read_text()
+    assert "On mnist1d the best deep model overtakes the best classical pipeline from 8,000" in text
+    assert "stays ahead at every larger size" in text
+
+
+def test_reference_figures_and_missing_gpu_are_stated(tmp_path):
+    rows = [rec("mnist1d", "cnn", "deep", s, 0.97 + s / 1000) for s in range(3)]
+    rows += [rec("mnist1d", "cnn", "deep", s, math.nan, device="cuda", status="skipped",
+                 error="CUDA is not available on this machine") for s in range(2)]
+    run = make_run(tmp_path / "run", rows)
+    info = store.read_run_info(run)
+    info["config"]["suite"]["reference"] = {"cnn": 94, "gru": 91}
+    (run / "run.json").write_text(__import__("json").dumps(info))
+    text = write_report(run, plots=False).read_text()
+    assert "cnn 97.1% ± 0.2 against the published 94% (+3.1 points); gru not run (published 91%)" in text
+    assert "its 2 GPU trials were skipped, so the GPU rows are absent" in text

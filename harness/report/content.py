@@ -71,12 +71,14 @@ def run_info(run_dir: Path, info: dict) -> dict:
             "commit": ((env.get("git_harness") or {}).get("commit") or "")[:10],
             "question": str(suite_cfg.get("question") or ""),
             "hypothesis": str(suite_cfg.get("hypothesis") or ""),
-            "description": str(suite_cfg.get("description") or "")}
+            "description": str(suite_cfg.get("description") or ""),
+            "reference": dict(suite_cfg.get("reference") or {})}
 
 
 def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[dict]) -> SuiteAnswer:
     """The findings for one suite, from its own rows."""
-    info = next((r for r in runs if r["suite"] == suite and r["question"]), {})
+    info = next((r for r in runs if r["suite"] == suite and r["question"]),
+                next((r for r in runs if r["suite"] == suite), {}))
     families = set(summary["family"])
     challenger = "deep" if "deep" in families else "perceptron" if "perceptron" in families else ""
     multi_device = summary["device"].nunique() > 1
@@ -92,7 +94,10 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     scores = tables.model_scores(summary)
     sentences += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
                                   friedman(scores), len(scores))
+    sentences += fd.reference_findings(summary, info.get("reference") or {})
     sentences += fd.gpu_findings(tables.speedups_by_model(summary))
+    skipped = records[(records["status"] == "skipped") & records["error"].astype(str).str.contains("CUDA")]
+    sentences += fd.missing_gpu_findings({"cuda": len(skipped)})
     missing = int(summary["n_missing"].sum()) if len(summary) else 0
     sentences += fd.quality_findings(tables.status_counts(records), missing)
     if not sentences:

@@ -165,7 +165,61 @@ def size_findings(summary: pd.DataFrame) -> list[str]:
             lead.append(f"with {n:,.0f} training samples {label(top, variant=False)} leads "
                         f"({pct(top['accuracy_mean'], top['accuracy_ci'])})")
         out.append(f"On {dataset} {lead[0]}; {lead[1]}.")
+        out += _overtake(dataset, g, sizes)
     return out
+
+
+def _overtake(dataset: str, g: pd.DataFrame, sizes: list[float]) -> list[str]:
+    """The smallest training size from which the best deep model beats the best classical one."""
+    if not {"deep", "classical"} <= set(g["family"]):
+        return []
+    verdicts = []
+    for n in sizes:
+        at = g[g["n_train_median"] == n]
+        best = {f: at[at["family"] == f].sort_values("accuracy_mean", ascending=False).head(1)
+                for f in ("deep", "classical")}
+        if any(b.empty for b in best.values()):
+            continue
+        d, c = best["deep"].iloc[0], best["classical"].iloc[0]
+        lo_d = d["accuracy_mean"] - (d["accuracy_ci"] if pd.notna(d["accuracy_ci"]) else 0)
+        hi_c = c["accuracy_mean"] + (c["accuracy_ci"] if pd.notna(c["accuracy_ci"]) else 0)
+        verdicts.append((n, lo_d > hi_c, d, c))
+    ahead = [v for v in verdicts if v[1]]
+    if not ahead:
+        return [f"On {dataset} the best deep model never beats the best classical pipeline beyond "
+                f"their 95% intervals at any training size tried."]
+    n, _, d, c = ahead[0]
+    stays = all(v[1] for v in verdicts if v[0] >= n)
+    return [f"On {dataset} the best deep model overtakes the best classical pipeline from {n:,.0f} "
+            f"training samples ({label(d, variant=False)} {pct(d['accuracy_mean'], d['accuracy_ci'])} "
+            f"against {label(c, variant=False)} {pct(c['accuracy_mean'], c['accuracy_ci'])})"
+            + (" and stays ahead at every larger size." if stays else ", though not at every larger size.")]
+
+
+def reference_findings(summary: pd.DataFrame, reference: dict) -> list[str]:
+    """Our accuracy beside published figures (``reference:`` in the suite, in %), per model."""
+    if not reference or summary.empty:
+        return []
+    parts = []
+    for model, published in reference.items():
+        rows = summary[(summary["model"] == model) & summary["accuracy_mean"].notna()]
+        if rows.empty:
+            parts.append(f"{model} not run (published {published:g}%)")
+            continue
+        top = rows.sort_values("accuracy_mean", ascending=False).iloc[0]
+        diff = 100 * top["accuracy_mean"] - float(published)
+        parts.append(f"{model} {pct(top['accuracy_mean'], top['accuracy_ci'])} against the published "
+                     f"{published:g}% ({diff:+.1f} points)")
+    return ["Beside the published figures: " + "; ".join(parts) + "."]
+
+
+def missing_gpu_findings(counts_by_device: dict[str, int]) -> list[str]:
+    """Say plainly when GPU trials were planned but this machine had none."""
+    n = counts_by_device.get("cuda", 0)
+    if not n:
+        return []
+    return [f"No GPU on the machine that ran this: its {n} GPU trial{'s were' if n != 1 else ' was'} "
+            "skipped, so the GPU rows are absent from the tables and figures."]
 
 
 def quality_findings(counts: dict[str, int], n_missing: int) -> list[str]:
