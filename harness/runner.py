@@ -114,16 +114,17 @@ def _claim(run_dir: Path, cfg: DictConfig, resume: bool, shared: bool) -> None:
 
 def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | None = None,
             job: str = "0", overrides: list[str] | None = None, stream=None,
-            shared_dir: bool = False) -> RunResult:
+            shared_dir: bool = False, plan: Plan | None = None) -> RunResult:
     """Plan ``cfg.suite``, run the trials not yet ok, record each, and write the report.
 
     ``cfg.resume`` (a run dir) appends to that run and skips its ok trials; ``cfg.shard``
     of ``cfg.n_shards`` runs every n-th trial, for launchers that spread a plan over jobs.
+    ``plan`` replaces the suite's own plan (tests shrink one this way).
     Raises UserError for problems with the user's input; records already written stay.
     """
     stream = stream or sys.stderr
     chosen = chosen or {}
-    plan = make_plan(cfg, chosen)
+    plan = plan or make_plan(cfg, chosen)
     resume = cfg.get("resume")
     run_dir = Path(resume or run_dir or Path(cfg.results_dir) / cfg.suite.name / cfg.run_id)
     _claim(run_dir, cfg, bool(resume), shared_dir)
