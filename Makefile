@@ -9,7 +9,7 @@ TORCH   ?= torch==2.13.0
 BIN      = $(VENV)/bin
 SUITE   ?= quick
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean regress baseline
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,18 @@ demo: setup
 test: setup
 	-@bash .ci/install-chromium
 	$(BIN)/python -m pytest -q
+
+# Regression tracking (docs/ci.md): run suite=ci, compare it with the committed baseline
+# (accuracy always, time where the machine fingerprint matches), re-running flagged groups
+# 3 times; exit 1 on a regression. `make baseline` re-records the baseline (then commit it).
+REGRESS ?= results/regress
+regress: setup
+	rm -rf $(REGRESS)/ci/candidate $(REGRESS)/ci/candidate.confirm
+	$(BIN)/harness run suite=ci results_dir=$(REGRESS) run_id=candidate report=false progress=false
+	$(BIN)/harness compare --baseline suite=ci $(REGRESS)/ci/candidate --confirm 3 --json $(REGRESS)/compare.json
+
+baseline: setup
+	$(BIN)/harness baseline save suite=ci progress=false --repeats 3
 
 bench: setup
 	$(BIN)/python benchmarks/overhead.py

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +33,10 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 @pytest.fixture(autouse=True)
-def _two_threads():
+def _one_thread():
+    """One intra-op thread: on a shared 2-core machine two threads ran 10x slower, not faster."""
     old = torch.get_num_threads()
-    torch.set_num_threads(min(2, old))
+    torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
 
@@ -230,6 +232,69 @@ def test_cuda_without_cuda_is_a_clear_error():
     assert "\n" not in str(err.value)
 
 
+# -- bad input: a diverging run, an architecture that does not fit ---------------------------
+DIVERGED = re.compile(r"FloatingPointError: training diverged at step (\d+) \(loss=(nan|inf)\); "
+                      r"lower lr \(lr=1e\+06\) or use a schedule with warm-up")
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_diverging_fit_names_its_first_bad_step_in_one_line(optimizer):
+    from harness.trial import one_line
+
+    X, y = blobs()
+    steps = []
+    for every in (1, 100):  # the step is exact however rarely the loop evaluates
+        with pytest.raises(FloatingPointError) as err:
+            small(lr=1e6, optimizer=optimizer, schedule="constant", eval_every=every).fit(X, y)
+        match = DIVERGED.fullmatch(one_line(err.value))  # what the runner records
+        assert match, one_line(err.value)
+        steps.append(int(match.group(1)))
+    assert steps[0] == steps[1] >= 1
+
+
+def test_diverging_trial_is_recorded_failed_and_the_suite_goes_on(compose, tmp_path):
+    from harness import store
+    from harness.runner import execute
+
+    cfg = compose("suite=smoke", "progress=false", "report=false", "model=mlp",
+                  "model.estimator.lr=1e6", "model.estimator.optimizer=sgd",
+                  "model.estimator.schedule=constant",
+                  "model.estimator.epochs=2", "model.estimator.hidden=[16]")
+    result = execute(cfg, {"model": "mlp"}, run_dir=tmp_path / "run")
+    df = store.load(tmp_path / "run")
+    assert sorted(df["dataset"]) == ["digits", "moons"]  # digits fails first, moons still runs
+    failed = df[df["status"] == "failed"]
+    assert "digits" in set(failed["dataset"]) and result.exit_code == 1
+    errors = failed["error"].tolist()
+    assert all(DIVERGED.fullmatch(e) for e in errors), errors
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"arch": "cnn", "conv_dims": 2, "input_shape": (13,)},
+     r"a 2-D cnn needs input_shape \(H, W\) or \(C, H, W\), got \(13,\)"),
+    ({"arch": "cnn"}, r"arch='cnn' needs input_shape"),
+    ({"arch": "gru"}, r"arch='gru' needs input_shape"),
+    ({"arch": "cnn", "input_shape": (1, 1, 1, 13)}, r"cnn needs input_shape"),
+    ({"arch": "gru", "input_shape": (1, 1, 13)}, r"gru needs input_shape"),
+    ({"module": lambda shape, k: ResidualMLP((40,), k)},
+     r"module does not fit input_shape \(13,\): mat1 and mat2"),
+    ({"module": lambda shape, k: ResidualMLP(shape, k + 1)}, r"to \(2, 4\), not logits"),
+])
+def test_architecture_that_does_not_fit_the_data_is_a_one_line_value_error(kw, match):
+    X = np.random.default_rng(0).normal(size=(60, 13)).astype(np.float32)
+    with pytest.raises(ValueError, match=match) as err:
+        small(**kw).fit(X, np.arange(60) % 3)
+    assert "\n" not in str(err.value)
+
+
+def test_cnn_conv_dims_one_reads_channels_first_signals():
+    X = np.random.default_rng(0).normal(size=(64, 40)).astype(np.float32)
+    est = small(arch="cnn", conv_dims=1, input_shape=(2, 20), channels=4, depth=1, epochs=1)
+    first = next(m for m in est.fit(X, np.arange(64) % 2).module_.modules()
+                 if isinstance(m, torch.nn.Conv1d))
+    assert first.in_channels == 2
+
+
 # -- scikit-learn's estimator contract (STYLE.md #4) -----------------------------------------
 def test_clone_get_set_params_and_not_fitted():
     est = TorchClassifier(arch="cnn", hidden=[64, 64], lr=0.01)
@@ -321,6 +386,37 @@ def test_yaml_defaults_reach_their_anchor_on_mnist1d(mnist1d, name, floor):
     est = instantiate(OmegaConf.load(MODELS / f"{name}.yaml").estimator)
     est.set_params(random_state=0, device="cpu", input_shape=(40,), target_accuracy=0.9)
     assert est.fit(X, y).score(Xt, yt) > floor
+
+
+# -- XGBoost, an optional extra ---------------------------------------------------------
+def test_xgboost_without_the_extra_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from omegaconf import OmegaConf
+
+    from harness.errors import UserError
+    from harness.trial import check_estimator_config
+
+    monkeypatch.setitem(sys.modules, "xgboost", None)  # what an install without it sees
+    cfg = OmegaConf.load(MODELS / "xgboost.yaml")
+    with pytest.raises(UserError, match=re.escape("pip install -e .[boost]")) as err:
+        check_estimator_config(cfg.estimator, cfg.name)
+    assert "\n" not in str(err.value)
+
+
+def test_xgboost_yaml_builds_a_classifier_the_runner_can_place():
+    pytest.importorskip("xgboost", reason="xgboost is an optional extra: pip install -e .[boost]")
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(MODELS / "xgboost.yaml")
+    assert cfg.family == "classical" and "\n" not in cfg.description
+    est = instantiate(cfg.estimator, _convert_="all")
+    assert type(est).__name__ == "XGBClassifier" and "device" in est.get_params(deep=False)
+    assert est.get_params()["tree_method"] == "hist"
+    est.set_params(random_state=0, device="cpu", n_estimators=20)
+    Xtr, ytr, Xte, yte = split(*blobs())
+    assert est.fit(Xtr, ytr).score(Xte, yte) > 0.9
 
 
 # -- GPU paths: exercised where a CUDA device is lent ------------------------------------

@@ -60,6 +60,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         Nonlinearity name, dropout rate, and ``"batch"``, ``"layer"`` or None.
     channels, depth, kernel_size
         CNN width, number of conv blocks and kernel size.
+    conv_dims : {1, 2} or None
+        1-D or 2-D convolutions; None: 1-D for an ``input_shape`` ``(L,)``, else 2-D.
     hidden_size, n_layers, bidirectional
         GRU state size, stacked layers and direction.
     optimizer, lr, weight_decay, schedule
@@ -102,6 +104,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "norm": [StrOptions({"batch", "layer", "none"}), None],
         "channels": _POSITIVE, "depth": _POSITIVE, "kernel_size": _POSITIVE,
+        "conv_dims": [Interval(Integral, 1, 2, closed="both"), None],
         "hidden_size": _POSITIVE, "n_layers": _POSITIVE, "bidirectional": _FLAG,
         "optimizer": [StrOptions({"adamw", "adam", "sgd"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -120,9 +123,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, arch="mlp", module=None, hidden=(256, 256), activation="relu",
-                 dropout=0.0, norm=None, channels=32, depth=3, kernel_size=5, hidden_size=32,
-                 n_layers=1, bidirectional=False, optimizer="adamw", lr=3e-3, weight_decay=0.01,
-                 schedule="onecycle", epochs=20, max_steps=None, batch_size=128,
+                 dropout=0.0, norm=None, channels=32, depth=3, kernel_size=5, conv_dims=None,
+                 hidden_size=32, n_layers=1, bidirectional=False, optimizer="adamw", lr=3e-3,
+                 weight_decay=0.01, schedule="onecycle", epochs=20, max_steps=None, batch_size=128,
                  val_fraction=0.1, early_stopping=None, eval_every=None, device="auto",
                  random_state=None, input_shape=None, target_accuracy=None, bf16=False,
                  compile=False, channels_last=False, verbose=0):
@@ -135,6 +138,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.channels = channels
         self.depth = depth
         self.kernel_size = kernel_size
+        self.conv_dims = conv_dims
         self.hidden_size = hidden_size
         self.n_layers = n_layers
         self.bidirectional = bidirectional
@@ -160,6 +164,10 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     # -- building -------------------------------------------------------------------
     def _shape(self, n_features: int) -> tuple[int, ...]:
         if self.input_shape is None:
+            if self.module is None and self.arch in ("cnn", "gru"):
+                raise ValueError(f"arch={self.arch!r} needs input_shape, the per-sample shape of "
+                                 f"a signal or image (flat rows of {n_features} features have "
+                                 "none; use mlp on tabular data)")
             return (n_features,)
         shape = tuple(int(s) for s in self.input_shape)
         if math.prod(shape) != n_features:
@@ -184,7 +192,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                           activation_name=self.activation, dropout=self.dropout, norm=self.norm,
                           channels=self.channels, depth=self.depth, kernel_size=self.kernel_size,
                           hidden_size=self.hidden_size, n_layers=self.n_layers,
-                          bidirectional=self.bidirectional)
+                          bidirectional=self.bidirectional, conv_dims=self.conv_dims)
 
     def _loop_config(self):
         from .trainer import LoopConfig
@@ -208,6 +216,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
         from .device import draw_seed, resolve_device, seed_everything, synchronize
         from .flops import training_flops_per_sample
+        from .nets import check_fits
         from .trainer import train, warmup
 
         self._validate_params()
@@ -228,6 +237,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         n_params = sum(p.numel() for p in module.parameters())
         flops = training_flops_per_sample(module, shape, n_classes)
         module.to(device)
+        check_fits(module, shape, n_classes, device,
+                   "module" if self.module is not None else f"arch={self.arch!r}")
         channels_last = bool(self.channels_last and device.type == "cuda"
                              and any(isinstance(m, torch.nn.Conv2d) for m in module.modules()))
         if channels_last:

@@ -60,18 +60,24 @@ class ConvNet(nn.Module):
     """Stacked same-padding conv blocks (conv, norm, activation), global max pool, linear.
 
     The global max pool makes the net shift invariant, which is what MNIST-1D's random
-    translations call for. ``input_shape`` of length 1 gives Conv1d on a signal, 2 gives
-    Conv2d on a one-channel image, 3 reads ``(C, H, W)``.
+    translations call for. ``conv_dims=None`` reads ``input_shape`` ``(L,)`` as a signal
+    (Conv1d), ``(H, W)`` as a one-channel image and ``(C, H, W)`` as a C-channel one
+    (Conv2d); ``conv_dims=1`` also takes ``(C, L)``, and ``conv_dims=2`` refuses a signal.
     """
 
+    SHAPES = {1: "(L,) or (C, L)", 2: "(H, W) or (C, H, W)"}
+
     def __init__(self, input_shape, n_classes: int, channels=32, depth=3, kernel_size=5,
-                 activation_name="relu", norm="batch", dropout=0.0):
+                 activation_name="relu", norm="batch", dropout=0.0, conv_dims=None):
         super().__init__()
         shape = tuple(input_shape)
-        if len(shape) not in (1, 2, 3):
-            raise ValueError(f"cnn needs a 1-D, 2-D or (C, H, W) input_shape, got {shape}")
-        self.dims = 1 if len(shape) == 1 else 2
-        self.add_channel = len(shape) < 3
+        dims = conv_dims if conv_dims is not None else (1 if len(shape) == 1 else 2)
+        if dims not in self.SHAPES or len(shape) not in (dims, dims + 1):
+            want = self.SHAPES.get(dims, "(L,), (H, W) or (C, H, W)")
+            raise ValueError(f"a {dims}-D cnn needs input_shape {want}, got {shape} "
+                             "(set conv_dims to match the data, or use mlp on tabular rows)")
+        self.dims = dims
+        self.add_channel = len(shape) == dims
         conv = nn.Conv1d if self.dims == 1 else nn.Conv2d
         width = 1 if self.add_channel else shape[0]
         blocks: list[nn.Module] = []
@@ -101,7 +107,7 @@ class GRUNet(nn.Module):
         super().__init__()
         shape = tuple(input_shape)
         if len(shape) not in (1, 2):
-            raise ValueError(f"gru needs a 1-D or 2-D input_shape, got {shape}")
+            raise ValueError(f"gru needs input_shape (L,) or (steps, features), got {shape}")
         self.n_in = 1 if len(shape) == 1 else shape[1]
         self.gru = nn.GRU(self.n_in, int(hidden_size), num_layers=int(n_layers),
                           batch_first=True, bidirectional=bool(bidirectional),
@@ -116,9 +122,30 @@ class GRUNet(nn.Module):
         return self.head(torch.cat([out.amax(dim=1), out[:, -1]], dim=1))
 
 
+def check_fits(module: nn.Module, input_shape, n_classes: int, device, what: str) -> None:
+    """Run two zero samples through ``module``; a shape it cannot take is a ValueError.
+
+    Catches a network that does not fit the data (a user's module built for other
+    shapes, a head of the wrong width) before any training, with a one-line message.
+    """
+    was_training = module.training
+    try:
+        with torch.no_grad():
+            out = module.eval()(torch.zeros(2, *input_shape, device=device))
+    except Exception as exc:  # noqa: BLE001 - any failure here means "does not fit"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"{what} does not fit input_shape {tuple(input_shape)}: {first}") from exc
+    finally:
+        module.train(was_training)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, n_classes):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"{what} maps input_shape {tuple(input_shape)} to {got}, "
+                         f"not logits of shape (n, {n_classes})")
+
+
 def build(arch: str, input_shape, n_classes: int, *, hidden=(256, 256), activation_name="relu",
           dropout=0.0, norm=None, channels=32, depth=3, kernel_size=5, hidden_size=32,
-          n_layers=1, bidirectional=False) -> nn.Module:
+          n_layers=1, bidirectional=False, conv_dims=None) -> nn.Module:
     """Build the named architecture; the one place that maps ``arch`` to a module."""
     if arch == "perceptron":
         return perceptron(input_shape, n_classes)
@@ -126,7 +153,7 @@ def build(arch: str, input_shape, n_classes: int, *, hidden=(256, 256), activati
         return mlp(input_shape, n_classes, hidden, activation_name, dropout, norm)
     if arch == "cnn":
         return ConvNet(input_shape, n_classes, channels, depth, kernel_size, activation_name,
-                       norm, dropout)
+                       norm, dropout, conv_dims)
     if arch == "gru":
         return GRUNet(input_shape, n_classes, hidden_size, n_layers, bidirectional, dropout)
     raise ValueError(f"unknown arch {arch!r}; choose perceptron, mlp, cnn or gru, "

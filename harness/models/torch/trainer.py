@@ -127,12 +127,34 @@ def warmup(model, module, X, y, cfg: LoopConfig, n_steps: int) -> None:
     synchronize(X.device)
 
 
+def mean_loss(window: list[torch.Tensor], first_step: int, lr: float) -> float:
+    """Mean of the per-step losses since the last evaluation (one device sync).
+
+    Raises
+    ------
+    FloatingPointError
+        When a loss in the window is NaN or infinite, naming the first such step, so
+        that a diverged run fails its trial in one line instead of training on NaNs.
+    """
+    losses = torch.stack(window).float()
+    mean = losses.mean().item()
+    if math.isfinite(mean):
+        return mean
+    bad = (~torch.isfinite(losses)).nonzero()
+    i = int(bad[0]) if len(bad) else 0
+    raise FloatingPointError(
+        f"training diverged at step {first_step + i} (loss={losses[i].item():g}); "
+        f"lower lr (lr={lr:g}) or use a schedule with warm-up")
+
+
 def train(model, module, X, y, X_val, y_val, cfg: LoopConfig, seed: int) -> LoopResult:
     """Train ``model`` (``module``, possibly compiled) in place and return its curve.
 
     Evaluates on the validation split every ``eval_every`` steps (default: once an epoch)
     and at the end; with ``early_stopping`` it stops after that many evaluations without
-    a better validation accuracy and restores the best weights.
+    a better validation accuracy and restores the best weights. Between evaluations the
+    loop never waits for the device: losses stay on it until the next evaluation, which
+    is also where a NaN or infinite loss is caught (:func:`mean_loss`).
     """
     device = X.device
     has_val = X_val is not None and len(X_val) > 0
@@ -142,39 +164,39 @@ def train(model, module, X, y, X_val, y_val, cfg: LoopConfig, seed: int) -> Loop
     opt = make_optimizer(cfg.optimizer, module.parameters(), cfg.lr, cfg.weight_decay)
     sched = make_schedule(cfg.schedule, opt, cfg.lr, total)
     gen = torch.Generator().manual_seed(seed)
+    amp = autocast(device, cfg.bf16)  # reusable: entered once a step
     res = LoopResult()
     best_state, stale = None, 0
-    loss_sum, n_loss = torch.zeros((), device=device), 0
+    losses: list[torch.Tensor] = []  # this window's per-step losses, still on the device
+    step = 0
     model.train()
     synchronize(device)
     start = time.perf_counter()
     eval_s = 0.0
-    while res.steps < total:
+    while step < total:
         perm = torch.randperm(len(X), generator=gen).to(device, non_blocking=True)
         for b in range(per_epoch):
             idx = perm[b * bs:(b + 1) * bs]
-            with autocast(device, cfg.bf16):
+            with amp:
                 loss = F.cross_entropy(model(X[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            res.steps += 1
-            loss_sum += loss.detach().float()
-            n_loss += 1
-            if res.steps % every and res.steps < total:
+            step += 1
+            losses.append(loss.detach())
+            if step % every and step < total:
                 continue
             synchronize(device)
             t_eval = time.perf_counter()
+            train_loss = mean_loss(losses, step - len(losses) + 1, cfg.lr)
+            losses = []
             val_acc = accuracy(model, X_val, y_val, eval_bs, cfg.bf16) if has_val else math.nan
-            point = {"wall_s": time.perf_counter() - start, "step": res.steps,
-                     "epoch": res.steps / per_epoch, "train_loss": (loss_sum / n_loss).item(),
-                     "val_accuracy": val_acc}
+            point = {"wall_s": time.perf_counter() - start, "step": step,
+                     "epoch": step / per_epoch, "train_loss": train_loss, "val_accuracy": val_acc}
             res.curve.append(point)
-            loss_sum.zero_()
-            n_loss = 0
             if cfg.verbose:
-                print(f"step {res.steps:6d}  epoch {point['epoch']:7.2f}  loss {point['train_loss']:.4f}"
+                print(f"step {step:6d}  epoch {point['epoch']:7.2f}  loss {train_loss:.4f}"
                       f"  val_acc {val_acc:.4f}  {point['wall_s']:.2f}s", flush=True)
             if (cfg.target_accuracy is not None and math.isnan(res.time_to_target_s)
                     and val_acc >= cfg.target_accuracy):
@@ -187,14 +209,15 @@ def train(model, module, X, y, X_val, y_val, cfg: LoopConfig, seed: int) -> Loop
                 stale += 1
             eval_s += time.perf_counter() - t_eval
             if cfg.early_stopping is not None and has_val and stale >= cfg.early_stopping:
-                total = res.steps  # stop
-            if res.steps >= total:
+                total = step  # stop
+            if step >= total:
                 break
     if best_state is not None:
         module.load_state_dict(best_state)
     synchronize(device)
     res.wall_s = time.perf_counter() - start
     res.train_s = max(res.wall_s - eval_s, 1e-12)
-    res.epochs = res.steps / per_epoch
-    res.samples = res.steps * bs
+    res.steps = step
+    res.epochs = step / per_epoch
+    res.samples = step * bs
     return res

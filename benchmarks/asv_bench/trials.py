@@ -1,0 +1,127 @@
+"""asv benchmarks generated from a harness suite (default ``ci``; ``HARNESS_ASV_SUITE`` picks another).
+
+One parameter value per trial group (seed 0 of each), named like the report names it
+(``digits/raw/logreg@cpux1``), so asv's history pages draw one line per trial:
+
+- ``time_fit`` / ``time_predict``: wall time of the model's fit and predict, on the trial's
+  features, under the trial's thread limit (data loading and features are set-up, not timed);
+- ``peakmem_fit``: peak memory of the process while fitting;
+- ``track_accuracy``: test accuracy (unit: ``accuracy``), so a less accurate commit shows.
+
+The trials come from the suite through the same planning code as ``harness run``, so a
+model added to the suite is benchmarked without touching this file.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+SUITE = os.environ.get("HARNESS_ASV_SUITE", "ci")
+#: Only trials whose name contains this (e.g. ``moons``): a quick look at a few.
+ONLY = os.environ.get("HARNESS_ASV_ONLY", "")
+
+
+@lru_cache(maxsize=1)
+def _plan():
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from harness.app import setup
+    from harness.config import suites_dir
+    from harness.runner import make_plan
+
+    setup()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="asv"):
+        cfg = compose(config_name="config", overrides=[f"suite={SUITE}"])
+        plan = make_plan(cfg, {})
+    first = {}
+    for t in plan.trials:  # one trial per group: the lowest seed
+        name = f"{t.dataset.name}/{t.features.name}/{t.model.name}@{t.where}"
+        if name not in first or t.seed < first[name].seed:
+            first[name] = t
+    return first
+
+
+def _names() -> list[str]:
+    try:
+        return sorted(n for n in _plan() if ONLY in n)
+    except Exception as exc:  # noqa: BLE001 - asv must still list the benchmarks
+        return [f"(suite {SUITE} failed to plan: {exc})"]
+
+
+@lru_cache(maxsize=8)
+def _prepared(name: str):
+    """Data and features of a trial (loaded once per process)."""
+    from harness.data import load_dataset
+    from harness.trial import featurize
+
+    trial = _plan()[name]
+    data = load_dataset(trial.dataset, trial.seed)
+    return trial, data, featurize(trial, data)
+
+
+def _estimator(trial, feats):
+    from harness.trial import _instantiate, _set_known
+
+    est = _instantiate(trial.model.estimator)
+    _set_known(est, random_state=trial.seed, device="cpu", input_shape=tuple(feats.input_shape))
+    return est
+
+
+class Trials:
+    """Each benchmark of one trial of the suite."""
+
+    params = [_names()]
+    param_names = ["trial"]
+    timeout = 300
+
+    def setup(self, name):
+        from harness.measure import thread_limit
+
+        self.trial, self.data, self.feats = _prepared(name)
+        # The trial's thread limit holds from set-up to teardown: entering it costs
+        # milliseconds that are no part of the model's time.
+        self._limit = thread_limit(self.trial.device.get("threads"))
+        self._limit.__enter__()
+
+    def teardown(self, name):
+        self._limit.__exit__(None, None, None)
+
+    def _fit(self):
+        est = _estimator(self.trial, self.feats)
+        est.fit(self.feats.X_train, self.data.y_train)
+        return est
+
+    def time_fit(self, name):
+        self._fit()
+
+    def peakmem_fit(self, name):
+        self._fit()
+
+    def track_accuracy(self, name):
+        import numpy as np
+
+        est = self._fit()
+        return float(np.mean(est.predict(self.feats.X_test) == self.data.y_test))
+
+    track_accuracy.unit = "accuracy"
+
+
+class Predict:
+    """Predict time needs a fitted model: fitted in set-up, not timed."""
+
+    params = Trials.params
+    param_names = ["trial"]
+    timeout = 300
+
+    def setup(self, name):
+        Trials.setup(self, name)
+        self.fitted = Trials._fit(self)
+
+    def teardown(self, name):
+        Trials.teardown(self, name)
+
+    def time_predict(self, name):
+        self.fitted.predict(self.feats.X_test)

@@ -1,0 +1,198 @@
+"""``harness compare`` and ``harness baseline``: argument parsing and the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.errors import UserError
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+
+    def error(message):
+        raise UserError(f"{message}; see `{prog} --help`")
+
+    parser.error = error
+    return parser
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def compare_command(args: list[str]) -> int:
+    from harness.compare.verdict import QUALITY, TIMES, Options
+
+    p = _parser("harness compare", "Compare a candidate run with a baseline: verdict per trial "
+                "group; exit 0 no regression, 1 regression, 2 bad input.")
+    p.add_argument("runs", nargs="+", metavar="RUN",
+                   help="BASELINE CANDIDATE (run dirs, quoted globs of run dirs, or a baseline .jsonl); "
+                        "with --baseline, only the candidate")
+    p.add_argument("--baseline", metavar="SUITE", help="compare with the committed baseline of a suite "
+                   "(suite=ci, ci, or a .jsonl path)")
+    p.add_argument("--baseline-dir", default="results/baselines", help="where baselines live (%(default)s)")
+    p.add_argument("--acc-tol", type=float, default=0.5, help="points of accuracy that count (%(default)s)")
+    p.add_argument("--time-tol", type=float, default=1.10, help="time ratio that counts (%(default)s)")
+    p.add_argument("--time-low", type=float, default=None,
+                   help="the ratio's 95%% interval must clear this (default: --time-tol)")
+    p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (%(default)s)")
+    p.add_argument("--min-time", type=float, default=0.005, help="seconds under which times aren't tested (%(default)s)")
+    p.add_argument("--metrics", default=",".join(QUALITY), help="quality metrics (%(default)s)")
+    p.add_argument("--time-metrics", default=",".join(TIMES), help="time and memory metrics (%(default)s)")
+    p.add_argument("--no-time", action="store_true", help="compare quality only")
+    p.add_argument("--cross-machine", action="store_true",
+                   help="compare times across machine fingerprints, normalised by each run's calibration")
+    p.add_argument("--normalise", action="store_true",
+                   help="on the same machine too, divide times by each run's calibration: takes out "
+                        "a shared runner's load (and hides a slowdown of numpy/scikit-learn themselves)")
+    p.add_argument("--load-guard", type=float, default=1.25,
+                   help="when the two sides' calibrations differ by more than this factor, the machine's "
+                        "load differed: unpaired times are not judged (%(default)s; 0 turns it off)")
+    p.add_argument("--confirm", type=int, default=0, metavar="N",
+                   help="re-run the flagged groups N more times before the verdict stands")
+    p.add_argument("--md", metavar="FILE", help="write the Markdown here instead of stdout")
+    p.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
+    ns = p.parse_args(args)
+
+    from harness.compare import baseline as bl
+    from harness.compare.match import load_side
+
+    if ns.baseline:
+        base_spec, cand_specs = str(bl.resolve(ns.baseline, ns.baseline_dir)), ns.runs
+    elif len(ns.runs) == 2:
+        base_spec, cand_specs = ns.runs[0], ns.runs[1:]
+    else:
+        raise UserError(f"pass BASELINE CANDIDATE (got {len(ns.runs)} paths; quote globs so the shell "
+                        "leaves them alone), or --baseline SUITE CANDIDATE")
+    for name, value in (("--acc-tol", ns.acc_tol), ("--min-time", ns.min_time)):
+        if value < 0:
+            raise UserError(f"{name} must be at least 0, got {value:g}")
+    if ns.time_tol < 1 or not 0 < ns.alpha < 1 or ns.confirm < 0:
+        raise UserError("--time-tol must be at least 1, --alpha between 0 and 1, --confirm at least 0")
+    opts = Options(acc_tol=ns.acc_tol, time_tol=ns.time_tol, time_low=ns.time_low, alpha=ns.alpha,
+                   metrics=tuple(m for m in ns.metrics.split(",") if m),
+                   time_metrics=tuple(m for m in ns.time_metrics.split(",") if m),
+                   min_time_s=ns.min_time, compare_time=not ns.no_time, cross_machine=ns.cross_machine,
+                   normalise=ns.normalise, load_guard=ns.load_guard)
+    for flag, given, known in (("--metrics", opts.metrics, QUALITY), ("--time-metrics", opts.time_metrics, TIMES)):
+        unknown = set(given) - set(known)
+        if unknown:
+            raise UserError(f"unknown {flag} {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
+
+    base = load_side(base_spec, name=ns.baseline and f"baseline {Path(base_spec).name}")
+    cand = load_side(cand_specs)
+    result = run_compare(base, cand, opts, ns.confirm)
+
+    from harness.compare import render
+
+    text = render.markdown(result)
+    if ns.md:
+        Path(ns.md).write_text(text)
+    else:
+        print(text, end="")
+    if ns.json:
+        Path(ns.json).write_text(render.to_json(result))
+    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items() if v)
+    _log(f"harness compare: {counts} -> exit {result.exit_code}"
+         + (f" (Markdown: {ns.md})" if ns.md else ""))
+    return result.exit_code
+
+
+def run_compare(base, cand, opts, confirm_n: int = 0):
+    """Compare, then re-run flagged groups (``confirm_n`` rounds) where asked."""
+    from harness.compare import confirm
+    from harness.compare.verdict import compare
+
+    result = compare(base, cand, opts)
+    if confirm_n and result.flagged():
+        if len(cand.files) != 1 or not cand.files[0].is_dir():
+            raise UserError("--confirm re-runs the candidate: pass one candidate run dir")
+        rerun_cand = confirm.rerun_from_info(cand.first_run())
+        why = confirm.baseline_rerunnable(base, cand)
+        rerun_base = None if why else confirm.rerun_from_info(base.first_run())
+        result = confirm.confirm(result, confirm_n, rerun_cand, rerun_base, why_not_baseline=why, log=_log)
+    elif confirm_n:
+        result.confirm_note = "--confirm: nothing flagged, nothing re-run."
+    return result
+
+
+def baseline_command(args: list[str]) -> int:
+    p = _parser("harness baseline", "Save a suite's baseline (records, predictions, run info) "
+                "under results/baselines/ to commit it.")
+    sub = p.add_subparsers(dest="action", metavar="save")
+    save = sub.add_parser("save", help="run a suite (or take --from runs) and save its baseline")
+    save.error = p.error
+    save.add_argument("overrides", nargs="*", help="Hydra overrides of `harness run` (suite=ci ...)")
+    save.add_argument("--from", dest="from_runs", nargs="+", metavar="RUN_DIR",
+                      help="save these run dirs (globs too) instead of running the suite")
+    save.add_argument("--repeats", type=int, default=1,
+                      help="run the suite this many times: more samples of time (%(default)s)")
+    save.add_argument("--dir", default="results/baselines", help="output directory (%(default)s)")
+    ns, extra = p.parse_known_args(args)
+    if extra and ns.action == "save":  # --config-dir DIR and the like go on to `harness run`
+        ns.overrides = list(ns.overrides) + extra
+    elif extra:
+        raise UserError(f"unrecognized arguments: {' '.join(extra)}; see `harness baseline --help`")
+    if ns.action != "save":
+        raise UserError("say what to do: `harness baseline save suite=NAME` (see `harness baseline --help`)")
+    from harness.compare import baseline as bl
+
+    if ns.from_runs:
+        if ns.overrides:
+            suite = next((o.split("=", 1)[1] for o in ns.overrides if o.startswith("suite=")), None)
+            if suite is None or len(ns.overrides) > 1:
+                raise UserError("with --from, pass only suite=NAME (the runs are saved as they are)")
+        else:
+            suite = None
+        out = bl.save(ns.from_runs, ns.dir, suite)
+    else:
+        if ns.repeats < 1:
+            raise UserError(f"--repeats must be at least 1, got {ns.repeats}")
+        dirs = run_suite(ns.overrides, ns.repeats)
+        out = bl.save(dirs, ns.dir)
+    _log(f"harness baseline: wrote {out['records']} (+ {out['predictions'].name}, {out['run'].name}); "
+         "commit them")
+    return 0
+
+
+def run_suite(overrides: list[str], repeats: int = 1) -> list[Path]:
+    """Run a suite ``repeats`` times, each in its own process as ``harness run`` does.
+
+    A fresh process per run keeps the runs alike: peak memory, for one, grows with what a
+    process has loaded before. Returns the run dirs.
+    """
+    import secrets
+    import subprocess
+    import time
+
+    from harness.app import _split, setup, validate
+
+    setup()
+    plain, config_dir, multirun, _, _ = _split(list(overrides))
+    if multirun:
+        raise UserError("harness baseline save runs one suite; drop -m/--multirun")
+    validate(plain, config_dir, False)  # a bad override fails here, in one line
+    given = next((o.split("=", 1)[1] for o in plain if o.startswith("run_id=")), None)
+    if given and repeats > 1:
+        raise UserError("run_id=... names one run; drop it to save several (--repeats)")
+    dirs = []
+    for i in range(repeats):
+        run_id = given or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}-base{i + 1}"
+        args = [a for a in overrides if not a.startswith("run_id=")] + [f"run_id={run_id}", "report=false"]
+        _log(f"harness baseline: run {i + 1}/{repeats}: harness run {' '.join(args)}")
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+        sys.stderr.write(proc.stderr[-4000:])
+        if proc.returncode == 2:
+            raise UserError(f"harness run failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else '?'}")
+        found = [line.rsplit("-> ", 1)[1].strip() for line in proc.stderr.splitlines()
+                 if line.startswith("harness: ") and "-> " in line]
+        if not found:
+            raise UserError(f"harness run wrote no run dir (exit {proc.returncode}); see the messages above")
+        if proc.returncode:
+            _log("harness baseline: some trials did not succeed; they are saved as they are")
+        dirs.append(Path(found[-1]))
+    return dirs

@@ -1,0 +1,137 @@
+"""The two sides of a comparison: records, predictions and machines, matched into groups.
+
+A side is one or more run dirs (globs too) or a baseline file written by
+``harness baseline save``. Records pair up across sides by **group**: the trial's ``key``
+(what it computes), the device and the thread count. Within a group, seeds and repeated
+runs are the samples.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from harness.errors import UserError
+
+GROUP = ("key", "device", "threads")
+NUMERIC = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
+           "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "seed", "threads")
+
+
+@dataclass
+class Side:
+    """One side of a comparison."""
+
+    name: str                      # what the user passed, for the report
+    records: "pandas.DataFrame"    # noqa: F821 - one row per record; `round` 0 = original runs
+    predictions: dict = field(default_factory=dict)   # trial_id -> (y_true, y_pred)
+    runs: dict = field(default_factory=dict)          # run_id -> run.json (or its summary)
+    files: list[Path] = field(default_factory=list)   # the run dirs, or the baseline file
+
+    @property
+    def fingerprints(self) -> set:
+        """Fingerprint ids of the machines this side ran on (None where a run has none)."""
+        return {(info.get("fingerprint") or {}).get("id") for info in self.runs.values()} or {None}
+
+    def calibration(self, run_id: str) -> float:
+        """The calibration score (seconds) of a run, NaN when it has none."""
+        cal = (self.runs.get(run_id) or {}).get("calibration") or {}
+        value = cal.get("score_s")
+        return float(value) if isinstance(value, (int, float)) else math.nan
+
+    def first_run(self) -> dict:
+        return next(iter(self.runs.values()), {})
+
+
+def frame(rows: list[dict]) -> "pandas.DataFrame":  # noqa: F821
+    """Records as a DataFrame with the columns compare needs, typed, threads filled in."""
+    import pandas as pd
+
+    df = pd.DataFrame.from_records(rows)
+    for col in ("run_id", "key", "trial_id", "dataset", "features", "model", "device", "status", "error"):
+        if col not in df.columns:
+            df[col] = None
+    for col in NUMERIC:
+        df[col] = pd.to_numeric(df[col], errors="coerce") if col in df.columns else np.nan
+    if "round" not in df.columns:
+        df["round"] = 0
+    df["error"] = df["error"].fillna("")
+    # A failed trial may not have got as far as its thread pools: take the thread count its
+    # siblings (same trial id but the seed) recorded, so the failure lands in their group.
+    # siblings (same trial id but the seed) recorded, or the pinned count in its trial id
+    # (``<key>-<device>x<threads>-s<seed>``), so the failure lands in their group.
+    stem = df["trial_id"].astype(str).str.replace(r"-s\d+$", "", regex=True)
+    df["threads"] = df["threads"].fillna(df.groupby(stem)["threads"].transform("max"))
+    pinned = pd.to_numeric(stem.str.extract(r"x(\d+)$")[0], errors="coerce")
+    df["threads"] = df["threads"].fillna(pinned).fillna(-1).astype(int)  # -1: unknown
+    return df
+
+
+def adopt_threads(a: "pandas.DataFrame", b: "pandas.DataFrame") -> None:  # noqa: F821
+    """Give rows of unknown thread count (-1) the count the other side has for that key and device."""
+    for this, other in ((a, b), (b, a)):
+        unknown = this["threads"] < 0
+        if not unknown.any():
+            continue
+        known = other[other["threads"] >= 0].groupby(["key", "device"])["threads"].agg(
+            lambda s: s.iloc[0] if s.nunique() == 1 else -1)
+        for idx in this.index[unknown]:
+            this.at[idx, "threads"] = int(known.get((this.at[idx, "key"], this.at[idx, "device"]), -1))
+
+
+def _load_runs(paths, name: str) -> Side:
+    from harness import store
+
+    dirs = store.run_dirs(paths)
+    rows = list(store.iter_records(dirs))
+    if not rows:
+        raise UserError(f"{name}: no records in {', '.join(map(str, dirs))}")
+    runs = {}
+    for d in dirs:
+        info = store.read_run_info(d)
+        runs[info.get("run_id", d.name)] = info
+    return Side(name=name, records=frame(rows), predictions=store.load_predictions(dirs), runs=runs,
+                files=dirs)
+
+
+def _load_baseline_file(path: Path, name: str) -> Side:
+    from harness.compare.baseline import read_baseline
+
+    rows, predictions, runs = read_baseline(path)
+    if not rows:
+        raise UserError(f"{name}: the baseline file {path} holds no records")
+    return Side(name=name, records=frame(rows), predictions=predictions, runs=runs, files=[path])
+
+
+def load_side(spec: str | Path | list, name: str | None = None) -> Side:
+    """A side from run dirs, globs of them, or a baseline ``.jsonl`` file."""
+    specs = [spec] if isinstance(spec, (str, Path)) else list(spec)
+    if not specs:
+        raise UserError("nothing to compare: pass run dirs, globs of run dirs, or a baseline file")
+    name = name or " ".join(map(str, specs))
+    if len(specs) == 1 and str(specs[0]).endswith(".jsonl") and Path(specs[0]).is_file():
+        return _load_baseline_file(Path(specs[0]), name)
+    return _load_runs(specs, name)
+
+
+def add_records(side: Side, rows: list[dict], runs: dict, predictions: dict, round_: int) -> None:
+    """Append re-run records (``--confirm``) to a side, tagged with their round."""
+    import pandas as pd
+
+    extra = frame([{**r, "round": round_} for r in rows])
+    side.records = pd.concat([side.records, extra], ignore_index=True)
+    side.runs.update(runs)
+    for trial_id, pair in predictions.items():
+        side.predictions.setdefault(trial_id, pair)
+
+
+def group_label(rows) -> str:
+    first = rows.iloc[0]
+    return f"{first['dataset']}/{first['features']}/{first['model']}"
+
+
+def where(device, threads) -> str:
+    return f"{device}" + (f"x{threads}" if threads is not None and threads >= 0 else "")
