@@ -59,7 +59,12 @@ def _worse_baseline(bdir: Path, dest: Path) -> Path:
         obj["y_pred"] = encode_labels(decode_labels(obj["y_true"]))
         preds.append(json.dumps(obj) + "\n")
     (dest / "smoke.predictions.jsonl").write_text("".join(preds))
-    (dest / "smoke.run.json").write_text((bdir / "smoke.run.json").read_text())
+    # These records were not produced by this code, so the baseline must not look re-runnable
+    # (on a clean checkout at the baseline's commit it would, and --confirm would re-run it too).
+    info = json.loads((bdir / "smoke.run.json").read_text())
+    for run in info["baseline"]["runs"].values():
+        run["environment"]["git_harness"] = {"commit": "0" * 40, "dirty": False}
+    (dest / "smoke.run.json").write_text(json.dumps(info))
     return dest
 
 
