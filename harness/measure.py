@@ -31,6 +31,18 @@ def reset_peak_rss() -> bool:
         return False
 
 
+def rss_mb() -> float:
+    """Resident set size now (Linux; NaN elsewhere)."""
+    try:
+        with open(_STATUS) as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size since the last reset (or since the process started)."""
     try:

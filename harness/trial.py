@@ -16,7 +16,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from harness.data.base import Dataset
-from harness.measure import Stopwatch, peak_rss_mb, reset_peak_rss, thread_limit
+from harness.measure import Stopwatch, peak_rss_mb, reset_peak_rss, rss_mb, thread_limit
 from harness.plan import Trial
 
 NAN = float("nan")
@@ -163,13 +163,18 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
                    input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
         with thread_limit(ctx.get("threads", trial.device.get("threads"))) as n_threads:
             rec["threads"] = n_threads
-            reset_peak_rss()
+            reset = reset_peak_rss()
+            rss_before = rss_mb()
             fit, pred = Stopwatch(), Stopwatch()
             with fit.time(sync):
                 est.fit(feats.X_train, data.y_train)
             with pred.time(sync):
                 y_pred = np.asarray(est.predict(feats.X_test))
             rec["peak_rss_mb"] = peak_rss_mb()
+            # What the trial itself added on top of the process (imports, caches, earlier trials):
+            # stable across environments where the process-wide peak is not.
+            if reset and math.isfinite(rss_before):
+                rec["mem_growth_mb"] = max(rec["peak_rss_mb"] - rss_before, 0.0)
         info = dict(getattr(est, "trial_info_", {}) or {})
         warmup = info.get("warmup_s")
         rec["fit_s"] = fit.wall_s - warmup if warmup is not None and math.isfinite(warmup) else fit.wall_s

@@ -302,3 +302,21 @@ def test_load_guard_leaves_times_of_a_busier_machine_unjudged():
     assert result.groups[0].flagged  # --confirm would re-run it
     off = compare(side(base, calibration=0.010), side(busy, calibration=0.017), Options(load_guard=0))
     assert off.groups[0].test("fit_s").outcome == "regressed"
+
+
+def test_memory_is_gated_on_growth_above_a_floor_not_on_the_process_peak():
+    # The process-wide peak grew 25% (a fresh environment), the trial's own growth did not.
+    base = [rec(seed=s, run_id="b", rss=200.0, mem_growth_mb=40.0) for s in range(5)]
+    same = [rec(seed=s, run_id="c", rss=250.0, mem_growth_mb=40.5) for s in range(5)]
+    result = compare(side(base), side(same), Options(n_boot=200))
+    assert result.exit_code == 0 and result.groups[0].test("peak_rss_mb") is None
+    # The trial's own memory grew by half: that is a regression.
+    worse = [rec(seed=s, run_id=f"c{s}", rss=200.0, mem_growth_mb=60.0 + s) for s in range(5)]
+    base_runs = [rec(seed=s, run_id=f"b{s}", rss=200.0, mem_growth_mb=40.0 + s) for s in range(5)]
+    result = compare(side(base_runs), side(worse), Options(n_boot=200))
+    mem = result.groups[0].test("mem_growth_mb")
+    assert mem.outcome == "regressed" and result.exit_code == 1
+    # Growth under the floor is too small to measure: untested.
+    tiny = compare(side([rec(seed=s, run_id="b", mem_growth_mb=2.0) for s in range(5)]),
+                   side([rec(seed=s, run_id="c", mem_growth_mb=4.0) for s in range(5)]), Options(n_boot=200))
+    assert tiny.groups[0].test("mem_growth_mb").outcome == "untested" and tiny.exit_code == 0

@@ -49,3 +49,8 @@ def test_thread_limit_sets_blas_pools():
     with measure.thread_limit(1) as n:
         assert n == 1
         assert all(p["num_threads"] == 1 for p in threadpool_info())
+
+
+def test_rss_now_is_below_or_at_the_peak():
+    measure.reset_peak_rss()
+    assert 0 < measure.rss_mb() <= measure.peak_rss_mb() + 1.0

@@ -26,6 +26,7 @@ def test_smoke_suite_records_every_trial(compose, tmp_path):
     assert (df["status"] == "ok").all() and (df["error"] == "").all()
     assert df["accuracy"].between(0.5, 1).all()
     assert (df["fit_s"] > 0).all() and (df["peak_rss_mb"] > 0).all() and (df["threads"] >= 1).all()
+    assert (df["mem_growth_mb"] >= 0).all() and (df["mem_growth_mb"] < df["peak_rss_mb"]).all()
     assert set(df["family"]) == {"classical", "perceptron"}
     digits = df[df["dataset"] == "digits"].iloc[0]
     assert (digits["n_train"], digits["n_test"], digits["n_features"], digits["n_classes"]) == (1347, 450, 64, 10)

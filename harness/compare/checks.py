@@ -11,7 +11,7 @@ import numpy as np
 
 from harness.compare import stats
 from harness.compare.match import Side
-from harness.compare.schema import DURATIONS, Options, Test
+from harness.compare.schema import DURATIONS, MEMORY, Options, Test
 
 
 def _per_seed(rows, metric: str):
@@ -94,7 +94,7 @@ def _time_values(rows, metric: str, mode: str, side: Side, reference: float):
 def time_test(metric, b_rows, c_rows, base: Side, cand: Side, opts: Options, mode: str,
               paired: bool, reference: float, load: str = "") -> Test | None:
     """One time metric of a group; ``load`` (a reason) leaves unpaired durations untested."""
-    if metric == "peak_rss_mb":  # re-runs happen in another process, whose memory differs
+    if metric in MEMORY:  # re-runs happen in another process, whose memory differs
         b_rows, c_rows = b_rows[b_rows["round"] == 0], c_rows[c_rows["round"] == 0]
         paired = False
     b_rows = b_rows[np.isfinite(b_rows[metric])]
@@ -127,6 +127,9 @@ def time_test(metric, b_rows, c_rows, base: Side, cand: Side, opts: Options, mod
     elif metric in ("fit_s", "predict_s") and max(test.base, test.cand) < opts.min_time_s:
         test.p, test.outcome = math.nan, "untested"
         test.note = f"under {opts.min_time_s * 1000:g} ms: too short to time reliably"
+    elif metric in MEMORY and max(test.base, test.cand) < opts.min_mem_mb:
+        test.p, test.outcome = math.nan, "untested"
+        test.note = f"under {opts.min_mem_mb:g} MB: too small to measure reliably"
     elif not math.isfinite(est.p):
         test.outcome, test.note = "untested", "too few samples for a rank test"
     return test

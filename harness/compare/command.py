@@ -40,8 +40,11 @@ def compare_command(args: list[str]) -> int:
                    help="the ratio's 95%% interval must clear this (default: --time-tol)")
     p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (%(default)s)")
     p.add_argument("--min-time", type=float, default=0.005, help="seconds under which times aren't tested (%(default)s)")
+    p.add_argument("--min-mem", type=float, default=16.0,
+                   help="MB of memory growth under which memory isn't tested (%(default)s)")
     p.add_argument("--metrics", default=",".join(QUALITY), help="quality metrics (%(default)s)")
-    p.add_argument("--time-metrics", default=",".join(TIMES), help="time and memory metrics (%(default)s)")
+    p.add_argument("--time-metrics", default=",".join(Options.time_metrics),
+                   help=f"time and memory metrics (%(default)s; any of {', '.join(TIMES)})")
     p.add_argument("--no-time", action="store_true", help="compare quality only")
     p.add_argument("--cross-machine", action="store_true",
                    help="compare times across machine fingerprints, normalised by each run's calibration")
@@ -67,7 +70,7 @@ def compare_command(args: list[str]) -> int:
     else:
         raise UserError(f"pass BASELINE CANDIDATE (got {len(ns.runs)} paths; quote globs so the shell "
                         "leaves them alone), or --baseline SUITE CANDIDATE")
-    for name, value in (("--acc-tol", ns.acc_tol), ("--min-time", ns.min_time)):
+    for name, value in (("--acc-tol", ns.acc_tol), ("--min-time", ns.min_time), ("--min-mem", ns.min_mem)):
         if value < 0:
             raise UserError(f"{name} must be at least 0, got {value:g}")
     if ns.time_tol < 1 or not 0 < ns.alpha < 1 or ns.confirm < 0:
@@ -75,7 +78,7 @@ def compare_command(args: list[str]) -> int:
     opts = Options(acc_tol=ns.acc_tol, time_tol=ns.time_tol, time_low=ns.time_low, alpha=ns.alpha,
                    metrics=tuple(m for m in ns.metrics.split(",") if m),
                    time_metrics=tuple(m for m in ns.time_metrics.split(",") if m),
-                   min_time_s=ns.min_time, compare_time=not ns.no_time, cross_machine=ns.cross_machine,
+                   min_time_s=ns.min_time, min_mem_mb=ns.min_mem, compare_time=not ns.no_time, cross_machine=ns.cross_machine,
                    normalise=ns.normalise, load_guard=ns.load_guard)
     for flag, given, known in (("--metrics", opts.metrics, QUALITY), ("--time-metrics", opts.time_metrics, TIMES)):
         unknown = set(given) - set(known)

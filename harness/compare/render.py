@@ -11,7 +11,8 @@ import numpy as np
 from harness.compare.verdict import ORDER, Comparison, Group, Test
 
 _COLUMNS = (("accuracy", "accuracy Δ pts"), ("fit_s", "fit time ×"), ("predict_s", "predict time ×"),
-            ("1/samples_per_s", "time/sample ×"), ("peak_rss_mb", "peak memory ×"))
+            ("1/samples_per_s", "time/sample ×"), ("mem_growth_mb", "memory ×"),
+            ("peak_rss_mb", "peak memory ×"))
 
 
 def _num(x: float, digits: int = 2) -> str:
@@ -70,7 +71,7 @@ def markdown(c: Comparison, max_unchanged: int = 200) -> str:
              f"on the same test examples for reproducible trials or 1–2 seeds), or time ratio above "
              f"{o.time_tol:g} with its 95% interval above {o.low:g}; significant at a false discovery "
              f"rate of {o.alpha:g} (Benjamini-Hochberg per metric across groups, {n_tests} tests). Times "
-             f"under {o.min_time_s * 1000:g} ms are not tested. Cells: effect [95% interval]; bold "
+             f"under {o.min_time_s * 1000:g} ms and memory growth under {o.min_mem_mb:g} MB are not tested. Cells: effect [95% interval]; bold "
              "decides the verdict."]
     if c.load_note:
         lines += ["", f"**Load:** {c.load_note} (`--load-guard`); re-run on a quieter machine, or "

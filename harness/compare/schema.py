@@ -8,7 +8,9 @@ from dataclasses import asdict, dataclass, field
 from harness.compare.match import Side, where
 
 QUALITY = ("accuracy", "balanced_accuracy", "f1_macro")
-TIMES = ("fit_s", "predict_s", "samples_per_s", "peak_rss_mb")
+TIMES = ("fit_s", "predict_s", "samples_per_s", "mem_growth_mb", "peak_rss_mb")
+#: Memory metrics: a floor in MB applies (``min_mem_mb``).
+MEMORY = ("mem_growth_mb", "peak_rss_mb")
 #: Times that are durations (a floor applies) and can be normalised by the calibration.
 DURATIONS = ("fit_s", "predict_s", "samples_per_s")
 BAD = ("failed", "timeout")
@@ -23,8 +25,11 @@ class Options:
     time_low: float | None = None   # the interval's lower bound must clear this (None: time_tol)
     alpha: float = 0.05             # false discovery rate (Benjamini-Hochberg)
     metrics: tuple = QUALITY
-    time_metrics: tuple = TIMES
+    # The process-wide peak is not gated by default: it counts every imported library, and
+    # a fresh environment moves it by tens of MB with no change to the code under test.
+    time_metrics: tuple = ("fit_s", "predict_s", "samples_per_s", "mem_growth_mb")
     min_time_s: float = 0.005
+    min_mem_mb: float = 16.0
     compare_time: bool = True
     cross_machine: bool = False
     normalise: bool = False         # divide times by the calibration on the same machine too

@@ -16,7 +16,11 @@ side has several runs, and a two-sided Mann-Whitney U test; for samples measured
 interleaved pairs (``--confirm`` with a baseline that can be re-run) the median of the
 per-pair ratios with a Wilcoxon signed-rank test. Times are compared only between runs of
 the same machine fingerprint, unless ``cross_machine``, which divides each time by its run's
-calibration. Peak memory uses the original runs only: re-runs happen in another process.
+calibration. Memory is the growth of the resident set during the trial (``mem_growth_mb``,
+peak minus the size at its start), from the original runs only: re-runs happen in another
+process. Growth under ``min_mem_mb`` is not tested. The process-wide ``peak_rss_mb`` counts
+every imported library and moves by tens of MB between two fresh environments of the same
+code, so it is compared only when asked for (``--time-metrics``).
 
 A time regression needs three things: the ratio above ``time_tol``, a significant test, and
 the interval's **lower bound** above ``time_low`` (default: ``time_tol``). Why so strict: on a
