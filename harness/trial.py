@@ -161,6 +161,8 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
             rec["device"] = "cpu"  # e.g. scikit-learn: runs where its library can, labelled so
         _set_known(est, random_state=trial.seed, device=rec["device"],
                    input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
+        if "torch" in type(est).__module__:  # loaded now, so thread_limit pins its pool from the first trial
+            import torch  # noqa: F401
         with thread_limit(ctx.get("threads", trial.device.get("threads"))) as n_threads:
             rec["threads"] = n_threads
             reset = reset_peak_rss()

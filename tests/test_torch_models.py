@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from pathlib import Path
 
@@ -443,3 +444,25 @@ def test_cuda_compile_warmup_is_measured():
     est = small(device="cuda", compile=True, epochs=2).fit(X, y)
     assert est.trial_info_["compile"] is True and est.trial_info_["warmup_s"] > 0
     assert est.score(X, y) > 0.5
+
+
+SPY = '''
+def build(input_shape, n_classes, **_):
+    import torch  # not at import time: the trial must not depend on the module loading torch
+    with open(__file__ + ".threads", "a") as fh:
+        fh.write(f"{torch.get_num_threads()}\\n")
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(int(input_shape[-1]), n_classes))
+'''
+
+
+def test_device_threads_pin_torch_in_the_first_deep_trial_of_a_process(tmp_path, monkeypatch):
+    """torch is imported lazily; device.threads must still hold when the first model is built."""
+    from conftest import run_cli
+
+    (tmp_path / "threadspy.py").write_text(SPY)
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    res = run_cli("run", "suite=smoke", "dataset=moons", "model=torch_custom", "device.threads=1",
+                  "model.estimator.module._target_=threadspy.build", "model.estimator.epochs=1",
+                  f"results_dir={tmp_path / 'out'}", "report=false", timeout=180)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (tmp_path / "threadspy.py.threads").read_text().split() == ["1"]
