@@ -374,3 +374,21 @@ def test_reference_figures_and_missing_gpu_are_stated(tmp_path):
     text = write_report(run, plots=False).read_text()
     assert "cnn 97.1% ± 0.2 against the published 94% (+3.1 points); gru not run (published 91%)" in text
     assert "its 2 GPU trials were skipped, so the GPU rows are absent" in text
+
+
+def test_near_chance_and_depth_findings(tmp_path):
+    rows = []
+    for s in range(3):
+        rows += [rec("xor", "perceptron", "perceptron", s, 0.50 + s / 100, balanced_accuracy=0.50 + s / 100,
+                     n_classes=2),
+                 rec("xor", "logreg", "classical", s, 0.70, balanced_accuracy=0.70 + s / 100, n_classes=2)]
+        for hidden, acc in (("[64]", 0.60), ("[64, 64]", 0.90), ("[64, 64, 64]", 0.91)):
+            rows.append(rec("xor", "mlp", "deep", s, acc + s / 100, balanced_accuracy=acc + s / 100,
+                            n_classes=2, p_hidden=hidden, key=f"mlp{hidden}"))
+    text = write_report(make_run(tmp_path / "run", rows), plots=False).read_text()
+    # The perceptron is near chance (1 in 2); logreg, 20 points above it, is not.
+    assert ("On xor perceptron on raw (51.0% ± 2.5) is near chance: balanced accuracy within 10 points of "
+            "50.0% (1 in 2 classes), where mlp with hidden=\\[64, 64, 64\\] reaches 92.0% ± 2.5.") in text
+    assert ("On xor the variant of mlp matters (hidden=\\[64\\] 61.0% ± 2.5, hidden=\\[64, 64\\] 91.0% ± 2.5, "
+            "hidden=\\[64, 64, 64\\] 92.0% ± 2.5): the best, hidden=\\[64, 64, 64\\], is 31.0 points above "
+            "the worst.") in text

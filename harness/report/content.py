@@ -89,6 +89,8 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
         for dataset, row in tables.best_of(summary, ["dataset"]).iterrows():
             sentences.append(f"On {dataset} the best model is {fd.label(row, multi_device)} "
                              f"({fd.pct(row['accuracy_mean'], row['accuracy_ci'])}).")
+    sentences += fd.chance_findings(summary)
+    sentences += fd.variant_findings(summary)
     sentences += fd.feature_findings(summary)
     sentences += fd.size_findings(summary)
     scores = tables.model_scores(summary)

@@ -117,6 +117,66 @@ def feature_findings(summary: pd.DataFrame) -> list[str]:
     return out
 
 
+#: Balanced accuracy this close to 1 / n_classes (in points) is "near chance".
+NEAR_CHANCE = 10.0
+
+
+def chance_findings(summary: pd.DataFrame) -> list[str]:
+    """Models no better, or barely better, than guessing: balanced accuracy near 1 / n_classes.
+
+    Balanced accuracy is used because its chance level is 1 / n_classes whatever the class
+    balance; each model is taken on its best features and variant.
+    """
+    if "n_classes_median" not in summary or "balanced_accuracy_mean" not in summary:
+        return []
+    rows = summary[summary["balanced_accuracy_mean"].notna() & summary["n_classes_median"].notna()]
+    out = []
+    for dataset, g in rows.groupby("dataset", sort=True):
+        chance = 1.0 / float(g["n_classes_median"].iloc[0])
+        best = g.sort_values("balanced_accuracy_mean", ascending=False).drop_duplicates(["model", "device"])
+        near = best[100 * (best["balanced_accuracy_mean"] - chance) < NEAR_CHANCE]
+        if near.empty:
+            continue
+        names = [f"{label(r, variant=False)} ({pct(r['balanced_accuracy_mean'], r['balanced_accuracy_ci'])})"
+                 for _, r in near.iterrows()]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = "is" if len(names) == 1 else "are"
+        text = (f"On {dataset} {listed} {verb} near chance: balanced accuracy within {NEAR_CHANCE:g} points "
+                f"of {100 * chance:.1f}% (1 in {round(1 / chance)} classes)")
+        above = best[100 * (best["balanced_accuracy_mean"] - chance) >= NEAR_CHANCE]
+        if not above.empty:
+            top = above.iloc[0]
+            text += (f", where {label(top, variant=True)} reaches "
+                     f"{pct(top['balanced_accuracy_mean'], top['balanced_accuracy_ci'])}")
+        out.append(text + ".")
+    return out
+
+
+def variant_findings(summary: pd.DataFrame, max_variants: int = 6) -> list[str]:
+    """Where a model's variants (e.g. its number of hidden layers) separate on a dataset.
+
+    Training-set size is left to :func:`size_findings`; a model with more than
+    ``max_variants`` variants on a dataset (a sweep for timing) is left to the tables.
+    """
+    rows = summary[summary["accuracy_mean"].notna() & (summary["variant"].astype(str) != "")]
+    if "n_train_median" in rows:
+        sizes = rows.groupby(["dataset", "model", "features", "device"])["n_train_median"].transform("nunique")
+        rows = rows[sizes <= 1]
+    out = []
+    for (dataset, model, feats, device), g in rows.groupby(["dataset", "model", "features", "device"], sort=True):
+        if not 2 <= len(g) <= max_variants:
+            continue
+        g = g.sort_values("variant", key=lambda v: v.str.len() * 1000 + v.rank(method="first"))
+        hi, lo = g.loc[g["accuracy_mean"].idxmax()], g.loc[g["accuracy_mean"].idxmin()]
+        if not separated(hi["accuracy_mean"], hi["accuracy_ci"], lo["accuracy_mean"], lo["accuracy_ci"]):
+            continue
+        listed = ", ".join(f"{r['variant']} {pct(r['accuracy_mean'], r['accuracy_ci'])}" for _, r in g.iterrows())
+        where = f" on {feats}" if feats != "raw" else ""
+        out.append(f"On {dataset} the variant of {model}{where} matters ({listed}): the best, {hi['variant']}, "
+                   f"is {100 * (hi['accuracy_mean'] - lo['accuracy_mean']):.1f} points above the worst.")
+    return out
+
+
 def rank_findings(ranks: pd.Series, fried: Friedman | None, n_datasets: int) -> list[str]:
     """Average ranks, and the Friedman test on the models that ran on every dataset."""
     if ranks.empty or n_datasets < 2:
