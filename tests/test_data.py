@@ -57,7 +57,7 @@ def test_bundled_shapes_and_dtypes(name, kind, shape, n, k):
     assert set(np.unique(ds.y_train)) == set(np.unique(ds.y_test)) == set(range(k))
 
 
-@pytest.mark.parametrize("name", ["digits", "xor", "spirals", "tabular_synth"])
+@pytest.mark.parametrize("name", ["digits", "xor", "spirals", "tabular_synth", "tabular_noisy"])
 def test_split_is_reproducible_and_varies_with_seed(name):
     a, b, c = (load_dataset(spec(name), seed=s) for s in (0, 0, 1))
     assert np.array_equal(a.X_train, b.X_train) and np.array_equal(a.y_test, b.y_test)
