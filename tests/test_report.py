@@ -392,3 +392,22 @@ def test_near_chance_and_depth_findings(tmp_path):
     assert ("On xor the variant of mlp matters (hidden=\\[64\\] 61.0% ± 2.5, hidden=\\[64, 64\\] 91.0% ± 2.5, "
             "hidden=\\[64, 64, 64\\] 92.0% ± 2.5): the best, hidden=\\[64, 64, 64\\], is 31.0 points above "
             "the worst.") in text
+
+
+def test_a_thread_sweep_is_not_pooled_and_its_speedup_is_stated(tmp_path):
+    rows = []
+    for s in range(2):
+        for key, one, two in (("k-small", 1.0, 0.8), ("k-big", 4.0, 2.5)):
+            rows += [rec("mnist1d", "mlp", "deep", s, 0.7, fit_s=one, key=key, threads=1,
+                         trial_id=f"{key}-cpux1-s{s}"),
+                     rec("mnist1d", "mlp", "deep", s, 0.7, fit_s=two, key=key, threads=2,
+                         trial_id=f"{key}-cpux2-s{s}")]
+    run = make_run(tmp_path / "run", rows)
+    text = write_report(run, plots=False).read_text()
+    summary = pd.read_csv(run / "summary.csv")
+    # one row per thread count, not one pooled row per key
+    assert sorted(summary["device"]) == ["cpu×1", "cpu×1", "cpu×2", "cpu×2"]
+    big = summary[summary["key"] == "k-big"].set_index("device")["fit_s_median"]
+    assert big["cpu×1"] == pytest.approx(4.0) and big["cpu×2"] == pytest.approx(2.5)
+    assert ("2 CPU threads instead of 1 fit mlp 1.4× faster (median over 2 configurations, "
+            "range 1.25–1.60×; below 1 means slower).") in text

@@ -97,6 +97,7 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     sentences += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
                                   friedman(scores), len(scores))
     sentences += fd.reference_findings(summary, info.get("reference") or {})
+    sentences += fd.thread_findings(summary)
     sentences += fd.gpu_findings(tables.speedups_by_model(summary))
     skipped = records[(records["status"] == "skipped") & records["error"].astype(str).str.contains("CUDA")]
     sentences += fd.missing_gpu_findings({"cuda": len(skipped)})

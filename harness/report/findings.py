@@ -273,6 +273,27 @@ def reference_findings(summary: pd.DataFrame, reference: dict) -> list[str]:
     return ["Beside the published figures: " + "; ".join(parts) + "."]
 
 
+def thread_findings(summary: pd.DataFrame) -> list[str]:
+    """What more CPU threads buy: fit-time ratio of the fewest over the most threads, per model."""
+    dev = summary["device"].astype(str)
+    rows = summary[dev.str.contains("×") & summary["fit_s_median"].notna()]
+    if rows.empty:
+        return []
+    rows = rows.assign(n=dev[rows.index].str.split("×").str[1].astype(int))
+    ratios = {}
+    for (model, _key, _machine), g in rows.groupby(["model", "key", "machine"]):
+        if g["n"].nunique() > 1:
+            lo, hi = g.loc[g["n"].idxmin()], g.loc[g["n"].idxmax()]
+            ratios.setdefault((model, int(lo["n"]), int(hi["n"])), []).append(lo["fit_s_median"] / hi["fit_s_median"])
+    out = []
+    for (model, lo, hi), r in sorted(ratios.items()):
+        r = pd.Series(r)
+        out.append(f"{hi} CPU threads instead of {lo} fit {model} {times(r.median())} faster (median over "
+                   f"{len(r)} configuration{'s' if len(r) != 1 else ''}, range {r.min():.2f}–{r.max():.2f}×; "
+                   "below 1 means slower).")
+    return out
+
+
 def missing_gpu_findings(counts_by_device: dict[str, int]) -> list[str]:
     """Say plainly when GPU trials were planned but this machine had none."""
     n = counts_by_device.get("cuda", 0)
