@@ -3,10 +3,13 @@
     python docs/findings.py                 # run every suite below, then rewrite README.md
     python docs/findings.py --reuse         # rewrite from the latest finished runs
     python docs/findings.py --suites perceptron tabular
+    python docs/findings.py --gpu           # on a GPU machine: hardware and scaling on the GPU
 
 Runs go to results/findings/<suite>/<run-id>/ (not committed); the summary figures are copied
-to docs/findings/ and the text between the README's findings markers is replaced. Nothing in
-the section is typed by hand: every sentence comes from harness.report's findings.
+to docs/findings/ and the text between the README's findings markers is replaced. The GPU
+section (its own markers) comes from runs under results/findings/gpu/, or from a hardware run
+above that had a GPU, and says plainly when there is none. Nothing in either section is typed
+by hand: every sentence comes from harness.report's findings.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "findings"
 FIGURES = ROOT / "docs" / "findings"
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+GPU_START, GPU_END = "<!-- gpu:start -->", "<!-- gpu:end -->"
+GPU_RESULTS = RESULTS / "gpu"
+#: what --gpu runs on a GPU machine: the hardware sweep (CPU and GPU rows) and the data-size curve
+GPU_SUITES = [("hardware", []), ("scaling", ["device=cuda"])]
 
 #: (suite, extra overrides) in the order the README tells them
 SUITES = [
@@ -34,23 +41,64 @@ SUITES = [
 ]
 
 
-def latest_run(suite: str) -> Path | None:
-    runs = sorted(p.parent for p in (RESULTS / suite).glob("*/report.md"))
+def latest_run(suite: str, root: Path | None = None) -> Path | None:
+    runs = sorted(p.parent for p in ((root or RESULTS) / suite).glob("*/report.md"))
     return runs[-1] if runs else None
 
 
-def run_suite(suite: str, extra: list[str]) -> Path:
-    cmd = [sys.executable, "-m", "harness.cli", "run", f"suite={suite}", f"results_dir={RESULTS}", *extra]
+def run_suite(suite: str, extra: list[str], root: Path | None = None) -> Path:
+    root = root or RESULTS
+    cmd = [sys.executable, "-m", "harness.cli", "run", f"suite={suite}", f"results_dir={root}", *extra]
     print("$", " ".join(cmd[2:]), flush=True)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT)
     print(f"  {suite}: exit {res.returncode} after {time.perf_counter() - t0:.0f} s", flush=True)
     if res.returncode not in (0, 1):  # 1: some trial failed, which the findings report
         raise SystemExit(f"suite {suite} did not finish (exit {res.returncode})")
-    return latest_run(suite)
+    return latest_run(suite, root)
 
 
-def section(suite: str, run_dir: Path, extra: list[str]) -> list[str]:
+def gpu_rows(run_dir: Path) -> int:
+    """How many trials of a run finished ok on a GPU."""
+    from harness import store
+
+    df = store.load(run_dir)
+    if df.empty:
+        return 0
+    return int((df["status"].eq("ok") & df["device"].astype(str).str.startswith("cuda")).sum())
+
+
+def gpu_section() -> list[str]:
+    """The README's GPU section: from GPU runs where there are any, else a plain statement."""
+    runs = []
+    for suite, extra in GPU_SUITES:
+        run = latest_run(suite, GPU_RESULTS)
+        if run is None and not extra:  # a hardware run of the main findings that had a GPU
+            run = latest_run(suite)
+        if run is not None and gpu_rows(run):
+            runs.append((suite, run, extra))
+    if not runs:
+        main = latest_run("hardware")
+        where = f" ({machine(main)})" if main else ""
+        return ["", "**Not measured yet.** No GPU was available to the sessions that produced the "
+                f"findings above{where}: the hardware suite's GPU trials were skipped there, so no GPU "
+                "figure appears in this README. On a machine with an NVIDIA GPU, "
+                "`make setup TORCH=torch && .venv/bin/python docs/findings.py --gpu` runs `hardware` "
+                "(CPU and GPU rows) and `scaling device=cuda` and fills this section from them.", ""]
+    body = ["", f"Measured on {machine(runs[0][1])}; regenerate with `python docs/findings.py --gpu`.", ""]
+    for suite, run, extra in runs:
+        body += section(suite, run, extra, prefix="gpu-")
+    return body
+
+
+def replace_between(text: str, start: str, end: str, lines: list[str]) -> str:
+    if start not in text or end not in text:
+        raise SystemExit(f"README.md has no {start} ... {end} markers")
+    before, rest = text.split(start, 1)
+    return before + start + "\n".join(lines) + end + rest.split(end, 1)[1]
+
+
+def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> list[str]:
     from harness import store
     from harness.report import content
 
@@ -58,13 +106,13 @@ def section(suite: str, run_dir: Path, extra: list[str]) -> list[str]:
     report = content.build([run_dir], store.load(run_dir), [info])
     ans = report.answers[0]
     cmd = " ".join(["harness run", f"suite={suite}", *extra])
-    lines = [f"### {suite}", "", f"**Question.** {ans.question}", "",
+    lines = [f"### {suite}" + (f" ({' '.join(extra)})" if extra else ""), "", f"**Question.** {ans.question}", "",
              f"**Hypothesis.** {ans.hypothesis}", "",
              f"*From `{cmd}` ({sum(report.counts.values())} trials).*", ""]
     lines += [f"- {s}" for s in ans.sentences] + [""]
     for fig in sorted(run_dir.glob("fig-*.png")):
         if fig.stem in (f"fig-summary-{suite}", "fig-accuracy-vs-train-size", "fig-cpu-vs-gpu"):
-            target = FIGURES / f"{suite}-{fig.stem.removeprefix('fig-')}.png"
+            target = FIGURES / f"{prefix}{suite}-{fig.stem.removeprefix('fig-')}.png"
             shutil.copyfile(fig, target)
             lines += [f"![{suite}: {fig.stem.removeprefix('fig-')}](docs/findings/{target.name})", ""]
     return lines
@@ -84,8 +132,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reuse", action="store_true", help="use the latest finished run of each suite")
     ap.add_argument("--suites", nargs="*", help="only these suites (others keep their latest run)")
+    ap.add_argument("--gpu", action="store_true",
+                    help="run only the GPU suites (hardware; scaling device=cuda) and rewrite the GPU section")
     ns = ap.parse_args()
     FIGURES.mkdir(parents=True, exist_ok=True)
+    readme = ROOT / "README.md"
+    if ns.gpu:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit(f"--gpu: torch {torch.__version__} sees no CUDA device here; run it on a GPU "
+                             "machine with a CUDA build of torch (make setup TORCH=torch)")
+        for suite, extra in GPU_SUITES:
+            run_suite(suite, extra, GPU_RESULTS)
+        readme.write_text(replace_between(readme.read_text(), GPU_START, GPU_END, gpu_section()))
+        print(f"rewrote the GPU section of {readme}")
+        return 0
     body, first = [], None
     for suite, extra in SUITES:
         fresh = not ns.reuse and (not ns.suites or suite in ns.suites)
@@ -97,14 +159,9 @@ def main() -> int:
         body += section(suite, run_dir, extra)
     head = ["", f"Measured on {machine(first)}, with the default configs; regenerate with "
             "`python docs/findings.py` (it runs the suites and rewrites this section).", ""] if first else [""]
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"README.md has no {START} ... {END} markers")
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    readme.write_text(before + START + "\n".join(head + body) + END + after)
-    print(f"rewrote the findings section of {readme}")
+    text = replace_between(readme.read_text(), START, END, head + body)
+    readme.write_text(replace_between(text, GPU_START, GPU_END, gpu_section()))
+    print(f"rewrote the findings and GPU sections of {readme}")
     return 0
 
 

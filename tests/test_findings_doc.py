@@ -1,0 +1,62 @@
+"""docs/findings.py: the README's findings and GPU sections come from runs, never by hand."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from harness.report import write_report
+from test_report import ENV_CPU, ENV_GPU, make_run, rec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def findings(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("findings_doc", ROOT / "docs" / "findings.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "RESULTS", tmp_path / "findings")
+    monkeypatch.setattr(mod, "GPU_RESULTS", tmp_path / "findings" / "gpu")
+    monkeypatch.setattr(mod, "FIGURES", tmp_path / "figures")
+    (tmp_path / "figures").mkdir()
+    return mod
+
+
+def hardware_run(path: Path, gpu: bool) -> Path:
+    rows = [rec("mnist1d", "cnn", "deep", s, 0.95, fit_s=10.0, key="k-cnn") for s in range(2)]
+    if gpu:
+        rows += [rec("mnist1d", "cnn", "deep", s, 0.95, fit_s=0.5, key="k-cnn", device="cuda") for s in range(2)]
+    else:
+        rows += [rec("mnist1d", "cnn", "deep", s, None, device="cuda", key="k-cnn", status="skipped",
+                     error="CUDA is not available") for s in range(2)]
+    run = make_run(path, rows, suite="hardware", question="What does a GPU buy?",
+                   env=ENV_GPU if gpu else ENV_CPU)
+    write_report(run, plots=False)
+    return run
+
+
+def test_gpu_section_says_plainly_when_nothing_was_measured(findings, tmp_path):
+    hardware_run(findings.RESULTS / "hardware" / "20260101-cpu", gpu=False)
+    text = "\n".join(findings.gpu_section())
+    assert "**Not measured yet.**" in text and "Test CPU" in text and "docs/findings.py --gpu" in text
+    assert "speedup" not in text
+
+
+def test_gpu_section_comes_from_gpu_runs(findings, tmp_path):
+    hardware_run(findings.RESULTS / "hardware" / "20260101-cpu", gpu=False)
+    hardware_run(findings.GPU_RESULTS / "hardware" / "20260102-gpu", gpu=True)
+    text = "\n".join(findings.gpu_section())
+    assert "Not measured" not in text
+    assert "Measured on GPU: NVIDIA H100" in text and "### hardware" in text
+    assert "cnn 20.0×" in text  # the CPU-over-GPU fit-time speedup of the run above
+
+
+def test_replace_between_keeps_everything_outside_the_markers(findings):
+    text = "a\n<!-- gpu:start -->\nold\n<!-- gpu:end -->\nb\n"
+    out = findings.replace_between(text, findings.GPU_START, findings.GPU_END, ["", "new", ""])
+    assert out == "a\n<!-- gpu:start -->\nnew\n<!-- gpu:end -->\nb\n"
+    with pytest.raises(SystemExit, match="no <!-- gpu:start -->"):
+        findings.replace_between("no markers", findings.GPU_START, findings.GPU_END, [])
