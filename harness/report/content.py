@@ -92,6 +92,7 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     sentences += fd.chance_findings(summary)
     sentences += fd.variant_findings(summary)
     sentences += fd.feature_findings(summary)
+    sentences += fd.gap_findings(summary)
     sentences += fd.size_findings(summary)
     scores = tables.model_scores(summary)
     sentences += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),

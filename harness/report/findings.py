@@ -121,6 +121,42 @@ def feature_findings(summary: pd.DataFrame) -> list[str]:
 NEAR_CHANCE = 10.0
 
 
+def gap_findings(summary: pd.DataFrame) -> list[str]:
+    """How much of the gap from classical-on-raw to the best deep model engineered features close.
+
+    The cost is the classical pipeline's fit time plus its feature extraction (``features_s``),
+    against the deep model's fit time.
+    """
+    rows = summary[summary["accuracy_mean"].notna()]
+    out = []
+    for dataset, g in rows.groupby("dataset", sort=True):
+        classical, deep = g[g["family"] == "classical"], g[g["family"] == "deep"]
+        raw, eng = classical[classical["features"] == "raw"], classical[classical["features"] != "raw"]
+        if raw.empty or eng.empty or deep.empty:
+            continue
+        r, e, d = raw.iloc[0], eng.iloc[0], deep.iloc[0]  # sorted best first
+        gap = d["accuracy_mean"] - r["accuracy_mean"]
+        if gap <= 0:
+            out.append(f"On {dataset} there is no gap to close: classical models on raw input "
+                       f"({label(r)}, {pct(r['accuracy_mean'], r['accuracy_ci'])}) already match or beat "
+                       f"the best deep model ({label(d)}, {pct(d['accuracy_mean'], d['accuracy_ci'])}).")
+            continue
+        closed = (e["accuracy_mean"] - r["accuracy_mean"]) / gap
+        feat_s = e.get("features_s_median", math.nan)
+        feat_s = feat_s if isinstance(feat_s, float) and math.isfinite(feat_s) else 0.0
+        cost = e["fit_s_median"] + feat_s
+        text = (f"On {dataset} engineered features close {100 * closed:.0f}% of the "
+                f"{100 * gap:.1f}-point gap between classical models on raw input ({label(r)}, "
+                f"{pct(r['accuracy_mean'], r['accuracy_ci'])}) and the best deep model ({label(d)}, "
+                f"{pct(d['accuracy_mean'], d['accuracy_ci'])}): {label(e)} reaches "
+                f"{pct(e['accuracy_mean'], e['accuracy_ci'])}")
+        if math.isfinite(cost) and cost > 0 and math.isfinite(d["fit_s_median"]):
+            text += (f" in {cost:.2g} s of feature extraction and fit against the deep model's "
+                     f"{d['fit_s_median']:.2g} s of fit")
+        out.append(text + ".")
+    return out
+
+
 def chance_findings(summary: pd.DataFrame) -> list[str]:
     """Models no better, or barely better, than guessing: balanced accuracy near 1 / n_classes.
 
