@@ -402,11 +402,14 @@ def test_a_thread_sweep_is_not_pooled_and_its_speedup_is_stated(tmp_path):
                          trial_id=f"{key}-cpux1-s{s}"),
                      rec("mnist1d", "mlp", "deep", s, 0.7, fit_s=two, key=key, threads=2,
                          trial_id=f"{key}-cpux2-s{s}")]
+            # a GPU trial of the same key, skipped on this machine: no thread count
+            rows.append(rec("mnist1d", "mlp", "deep", s, None, key=key, device="cuda", status="skipped",
+                            error="CUDA is not available"))
     run = make_run(tmp_path / "run", rows)
     text = write_report(run, plots=False).read_text()
     summary = pd.read_csv(run / "summary.csv")
     # one row per thread count, not one pooled row per key
-    assert sorted(summary["device"]) == ["cpu×1", "cpu×1", "cpu×2", "cpu×2"]
+    assert sorted(summary["device"]) == ["cpu×1", "cpu×1", "cpu×2", "cpu×2", "cuda", "cuda"]
     big = summary[summary["key"] == "k-big"].set_index("device")["fit_s_median"]
     assert big["cpu×1"] == pytest.approx(4.0) and big["cpu×2"] == pytest.approx(2.5)
     assert ("2 CPU threads instead of 1 fit mlp 1.4× faster (median over 2 configurations, "

@@ -57,7 +57,7 @@ def _label_threads(df: pd.DataFrame) -> pd.DataFrame:
         return df
     threads = pd.to_numeric(df["threads"], errors="coerce")
     cpu = ~is_gpu(df["device"]) & threads.notna()
-    varies = threads.where(cpu).groupby([df["key"], df["machine"]]).transform("nunique") > 1
+    varies = cpu & (threads.where(cpu).groupby([df["key"], df["machine"]]).transform("nunique") > 1)
     if varies.any():
         df.loc[varies, "device"] = df.loc[varies, "device"] + "×" + threads[varies].astype(int).astype(str)
     return df
