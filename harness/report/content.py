@@ -75,6 +75,15 @@ def run_info(run_dir: Path, info: dict) -> dict:
             "reference": dict(suite_cfg.get("reference") or {})}
 
 
+def _largest_size(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows at each dataset's largest training size, where the size varies; else all rows."""
+    if "n_train_median" not in summary or summary.empty:
+        return summary
+    largest = summary.groupby("dataset")["n_train_median"].transform("max")
+    varies = summary.groupby("dataset")["n_train_median"].transform("nunique") > 1
+    return summary[~varies | (summary["n_train_median"] == largest)]
+
+
 def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[dict]) -> SuiteAnswer:
     """The findings for one suite, from its own rows."""
     info = next((r for r in runs if r["suite"] == suite and r["question"]),
@@ -83,16 +92,19 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     challenger = "deep" if "deep" in families else "perceptron" if "perceptron" in families else ""
     multi_device = summary["device"].nunique() > 1
     sentences, h2h = [], pd.DataFrame()
+    # Where a suite varies the training-set size, head-to-heads compare at the largest size
+    # (size_findings tells the rest of the curve).
+    at_most = _largest_size(summary)
     if challenger:
-        sentences, h2h = fd.family_findings(summary, challenger, multi_device)
+        sentences, h2h = fd.family_findings(at_most, challenger, multi_device)
     else:
         for dataset, row in tables.best_of(summary, ["dataset"]).iterrows():
             sentences.append(f"On {dataset} the best model is {fd.label(row, multi_device)} "
                              f"({fd.pct(row['accuracy_mean'], row['accuracy_ci'])}).")
     sentences += fd.chance_findings(summary)
     sentences += fd.variant_findings(summary)
-    sentences += fd.feature_findings(summary)
-    sentences += fd.gap_findings(summary)
+    sentences += fd.feature_findings(at_most)
+    sentences += fd.gap_findings(at_most)
     sentences += fd.size_findings(summary)
     scores = tables.model_scores(summary)
     sentences += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
