@@ -427,3 +427,16 @@ def test_gap_closed_by_engineered_features_and_its_cost(tmp_path):
             "input (random_forest on raw, 78.0% ± 0.0) and the best deep model (cnn, 98.0% ± 0.0): logreg on "
             "rocket reaches 96.0% ± 0.0 in 3.5 s of feature extraction and fit against the deep model's "
             "5 s of fit.") in text
+
+
+def test_throughput_range_over_a_hardware_sweep(tmp_path):
+    rows = []
+    for i, (sps, tflops) in enumerate([(1000.0, 0.05), (5000.0, 0.02), (20000.0, 0.01), (80000.0, 0.004)]):
+        rows += [rec("mnist1d", "mlp", "deep", s, 0.6, key=f"k{i}", p_width=2 ** (8 - i), samples_per_s=sps,
+                     achieved_tflops=tflops) for s in range(2)]
+    text = write_report(make_run(tmp_path / "run", rows), plots=False).read_text()
+    assert ("On mnist1d mlp@cpu trains at 1,000 samples/s (width=256) to 80,000 samples/s (width=32); its "
+            "arithmetic peaks at 0.05 TFLOP/s (width=256).") in text
+    # three configurations are variants, not a sweep: no throughput sentence
+    few = write_report(make_run(tmp_path / "few", rows[:6]), plots=False).read_text()
+    assert "samples/s (width" not in few

@@ -111,6 +111,7 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
                                   friedman(scores), len(scores))
     sentences += fd.reference_findings(summary, info.get("reference") or {})
     sentences += fd.thread_findings(summary)
+    sentences += fd.throughput_findings(summary)
     sentences += fd.gpu_findings(tables.speedups_by_model(summary))
     skipped = records[(records["status"] == "skipped") & records["error"].astype(str).str.contains("CUDA")]
     sentences += fd.missing_gpu_findings({"cuda": len(skipped)})

@@ -145,7 +145,9 @@ def gap_findings(summary: pd.DataFrame) -> list[str]:
         feat_s = e.get("features_s_median", math.nan)
         feat_s = feat_s if isinstance(feat_s, float) and math.isfinite(feat_s) else 0.0
         cost = e["fit_s_median"] + feat_s
-        text = (f"On {dataset} engineered features close {100 * closed:.0f}% of the "
+        how = (f"close {100 * closed:.0f}% of the" if closed <= 1 else
+               f"more than close (by {100 * (e['accuracy_mean'] - d['accuracy_mean']):.1f} points) the")
+        text = (f"On {dataset} engineered features {how} "
                 f"{100 * gap:.1f}-point gap between classical models on raw input ({label(r)}, "
                 f"{pct(r['accuracy_mean'], r['accuracy_ci'])}) and the best deep model ({label(d)}, "
                 f"{pct(d['accuracy_mean'], d['accuracy_ci'])}): {label(e)} reaches "
@@ -327,6 +329,33 @@ def thread_findings(summary: pd.DataFrame) -> list[str]:
         out.append(f"{hi} CPU threads instead of {lo} fit {model} {times(r.median())} faster (median over "
                    f"{len(r)} configuration{'s' if len(r) != 1 else ''}, range {r.min():.2f}–{r.max():.2f}×; "
                    "below 1 means slower).")
+    return out
+
+
+def throughput_findings(summary: pd.DataFrame, min_configs: int = 4) -> list[str]:
+    """The range of training throughput and achieved compute over a sweep of sizes and batches.
+
+    Only where a model ran in at least ``min_configs`` configurations on one dataset and device
+    (a hardware sweep, not a handful of variants).
+    """
+    need = {"samples_per_s_median", "achieved_tflops_median"}
+    if not need <= set(summary.columns):
+        return []
+    rows = summary[summary["samples_per_s_median"].notna()]
+    out = []
+    for (dataset, model, device), g in rows.groupby(["dataset", "model", "device"], sort=True):
+        if len(g) < min_configs:
+            continue
+        slow, fast = g.loc[g["samples_per_s_median"].idxmin()], g.loc[g["samples_per_s_median"].idxmax()]
+        text = (f"On {dataset} {model}@{device} trains at {slow['samples_per_s_median']:,.0f} samples/s "
+                f"({slow['variant'] or 'default'}) to {fast['samples_per_s_median']:,.0f} samples/s "
+                f"({fast['variant'] or 'default'})")
+        flops = g[g["achieved_tflops_median"].notna()]
+        if not flops.empty:
+            top = flops.loc[flops["achieved_tflops_median"].idxmax()]
+            text += (f"; its arithmetic peaks at {top['achieved_tflops_median']:.3g} TFLOP/s "
+                     f"({top['variant'] or 'default'})")
+        out.append(text + ".")
     return out
 
 
