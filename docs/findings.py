@@ -108,7 +108,7 @@ def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> li
     cmd = " ".join(["harness run", f"suite={suite}", *extra])
     lines = [f"### {suite}" + (f" ({' '.join(extra)})" if extra else ""), "", f"**Question.** {ans.question}", "",
              f"**Hypothesis.** {ans.hypothesis}", "",
-             f"*From `{cmd}` ({sum(report.counts.values())} trials).*", ""]
+             f"*From `{cmd}` ({sum(report.counts.values())} trials; {provenance(run_dir)}).*", ""]
     lines += [f"- {s}" for s in ans.sentences] + [""]
     for fig in sorted(run_dir.glob("fig-*.png")):
         if fig.stem in (f"fig-summary-{suite}", "fig-accuracy-vs-train-size", "fig-cpu-vs-gpu"):
@@ -122,10 +122,20 @@ def machine(run_dir: Path) -> str:
     from harness import store
 
     env = store.read_run_info(run_dir).get("environment", {})
-    git = ((env.get("git_harness") or {}).get("commit") or "")[:10]
     return (f"{env.get('cpu_model', '?')}, {env.get('usable_cores', '?')} cores, "
             f"{env.get('memory_gb', '?')} GB, no GPU" if not env.get("gpus") else "GPU: "
-            + ", ".join(g["name"] for g in env["gpus"])) + (f"; harness commit `{git}`" if git else "")
+            + ", ".join(g["name"] for g in env["gpus"]))
+
+
+def provenance(run_dir: Path) -> str:
+    """``run 20261125-0906-…, harness commit abc1234567`` (`+dirty` when the tree had changes)."""
+    from harness import store
+
+    info = store.read_run_info(run_dir)
+    git = (info.get("environment") or {}).get("git_harness") or {}
+    commit = (git.get("commit") or "")[:10]
+    return f"run {info.get('run_id', run_dir.name)}" + (
+        f", harness commit `{commit}`{'+dirty' if git.get('dirty') else ''}" if commit else "")
 
 
 def main() -> int:
