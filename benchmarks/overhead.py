@@ -76,15 +76,12 @@ def plain(trials, threads: int | None) -> float:
 
 
 def through_harness(cfg, trials, out: Path) -> float:
-    from harness.runner import _loop, RunResult
+    from harness.runner import RunResult, _loop
     from harness.store import RunWriter
-    from harness.data import load_dataset
-    from harness.plan import Plan
 
     t0 = time.perf_counter()
     run_dir = out / f"run{time.perf_counter_ns()}"
-    _loop(Plan(cfg.suite, trials, []), cfg, run_dir, RunWriter(run_dir), RunResult(run_dir),
-          load_dataset, "0", sys.stderr)
+    _loop(trials, cfg, run_dir, RunWriter(run_dir), RunResult(run_dir), "0", None)
     return time.perf_counter() - t0
 
 
