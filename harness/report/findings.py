@@ -226,7 +226,7 @@ def rank_findings(ranks: pd.Series, fried: Friedman | None, n_datasets: int) -> 
         return out + ["A Friedman test needs at least 3 datasets on which at least 3 models all ran; "
                       "this report has fewer, so it ranks without a test."]
     head = f"The Friedman test over {fried.n_datasets} datasets and {len(fried.models)} models"
-    stat = f"χ² = {fried.statistic:.1f}, p = {fried.p_value:.2g}"
+    stat = f"χ² = {fried.statistic:.1f}, p = {fried.p_value:.3g}"
     if fried.significant:
         out.append(f"{head} rejects equal ranks ({stat}); models closer than the Nemenyi critical difference "
                    f"({fried.cd:.2f}) are not separated (see the diagram).")
