@@ -78,8 +78,8 @@ def compare_command(args: list[str]) -> int:
     opts = Options(acc_tol=ns.acc_tol, time_tol=ns.time_tol, time_low=ns.time_low, alpha=ns.alpha,
                    metrics=tuple(m for m in ns.metrics.split(",") if m),
                    time_metrics=tuple(m for m in ns.time_metrics.split(",") if m),
-                   min_time_s=ns.min_time, min_mem_mb=ns.min_mem, compare_time=not ns.no_time, cross_machine=ns.cross_machine,
-                   normalise=ns.normalise, load_guard=ns.load_guard)
+                   min_time_s=ns.min_time, min_mem_mb=ns.min_mem, compare_time=not ns.no_time,
+                   cross_machine=ns.cross_machine, normalise=ns.normalise, load_guard=ns.load_guard)
     for flag, given, known in (("--metrics", opts.metrics, QUALITY), ("--time-metrics", opts.time_metrics, TIMES)):
         unknown = set(given) - set(known)
         if unknown:

@@ -117,10 +117,6 @@ def feature_findings(summary: pd.DataFrame) -> list[str]:
     return out
 
 
-#: Balanced accuracy this close to 1 / n_classes (in points) is "near chance".
-NEAR_CHANCE = 10.0
-
-
 def gap_findings(summary: pd.DataFrame) -> list[str]:
     """How much of the gap from classical-on-raw to the best deep model engineered features close.
 
@@ -157,6 +153,10 @@ def gap_findings(summary: pd.DataFrame) -> list[str]:
                      f"{d['fit_s_median']:.2g} s of fit")
         out.append(text + ".")
     return out
+
+
+#: Balanced accuracy this close to 1 / n_classes (in points) is "near chance".
+NEAR_CHANCE = 10.0
 
 
 def chance_findings(summary: pd.DataFrame) -> list[str]:
@@ -322,7 +322,8 @@ def thread_findings(summary: pd.DataFrame) -> list[str]:
     for (model, _key, _machine), g in rows.groupby(["model", "key", "machine"]):
         if g["n"].nunique() > 1:
             lo, hi = g.loc[g["n"].idxmin()], g.loc[g["n"].idxmax()]
-            ratios.setdefault((model, int(lo["n"]), int(hi["n"])), []).append(lo["fit_s_median"] / hi["fit_s_median"])
+            ratio = lo["fit_s_median"] / hi["fit_s_median"]
+            ratios.setdefault((model, int(lo["n"]), int(hi["n"])), []).append(ratio)
     out = []
     for (model, lo, hi), r in sorted(ratios.items()):
         r = pd.Series(r)
