@@ -433,8 +433,11 @@ def test_throughput_range_over_a_hardware_sweep(tmp_path):
     rows = []
     for i, (sps, tflops) in enumerate([(1000.0, 0.05), (5000.0, 0.02), (20000.0, 0.01), (80000.0, 0.004)]):
         rows += [rec("mnist1d", "mlp", "deep", s, 0.6, key=f"k{i}", p_width=2 ** (8 - i), samples_per_s=sps,
-                     achieved_tflops=tflops) for s in range(2)]
+                     achieved_tflops=tflops, epoch_s=4000 / sps) for s in range(2)]
     text = write_report(make_run(tmp_path / "run", rows), plots=False).read_text()
+    # the per-dataset table shows time per epoch, throughput and achieved compute
+    assert "| epoch | samples/s | TFLOP/s |" in text
+    assert "| 4.00 s | 1,000 | 0.05 |" in text
     assert ("On mnist1d mlp@cpu trains at 1,000 samples/s (width=256) to 80,000 samples/s (width=32); its "
             "arithmetic peaks at 0.05 TFLOP/s (width=256).") in text
     # three configurations are variants, not a sweep: no throughput sentence

@@ -27,7 +27,7 @@ from harness.models.torch.examples import ResidualMLP  # noqa: E402
 MODELS = Path(__file__).resolve().parent.parent / "suites" / "model"
 TORCH_YAMLS = sorted(p for p in MODELS.glob("*.yaml")
                      if "harness.models.torch.TorchClassifier" in p.read_text())
-INFO_KEYS = {"n_params", "epochs", "steps", "samples_per_s", "warmup_s", "peak_gpu_mb",
+INFO_KEYS = {"n_params", "epochs", "steps", "samples_per_s", "epoch_s", "warmup_s", "peak_gpu_mb",
              "flops_per_sample", "achieved_tflops", "time_to_target_s", "device", "bf16",
              "compile", "channels_last"}
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -134,6 +134,8 @@ def test_trial_info_and_curve_are_complete_and_sane():
     assert info["flops_per_sample"] > 0 and info["achieved_tflops"] > 0
     assert info["steps"] == 4 * (270 // 32) and info["epochs"] == pytest.approx(4)
     assert info["samples_per_s"] > 0 and 0 <= info["warmup_s"] < 30
+    # one epoch of 270 samples at the measured throughput
+    assert info["epoch_s"] == pytest.approx(270 // 32 * 32 / info["samples_per_s"], rel=1e-6)
     assert math.isnan(info["peak_gpu_mb"]) and info["device"] == "cpu"
     assert info["bf16"] is False and info["compile"] is False and info["channels_last"] is False
     assert 0 < info["time_to_target_s"] < 30

@@ -101,8 +101,12 @@ def summary_columns(summary: pd.DataFrame) -> list[Column]:
     cols += [with_ci("accuracy % (95% CI)", "accuracy"), number("sd", "accuracy_std", fmt_pct),
              with_ci("F1 macro %", "f1_macro"), number("fit", "fit_s_median", fmt_s),
              number("predict", "predict_s_median", fmt_s), number("× fastest", "fit_vs_fastest", fmt_x)]
+    if _has(summary, "epoch_s_median"):
+        cols.append(number("epoch", "epoch_s_median", fmt_s))
     if _has(summary, "samples_per_s_median"):
         cols.append(number("samples/s", "samples_per_s_median", fmt_num))
+    if _has(summary, "achieved_tflops_median"):
+        cols.append(number("TFLOP/s", "achieved_tflops_median", lambda x: f"{x:.3g}" if finite(x) else "—"))
     if _has(summary, "time_to_target_s_median"):
         cols.append(number("to target", "time_to_target_s_median", fmt_s))
     if _has(summary, "gpu_speedup"):

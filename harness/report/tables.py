@@ -18,7 +18,7 @@ LABELS = ["dataset", "features", "model", "family", "device"]
 GROUP = LABELS + ["machine", "key"]
 FAILED = ("failed", "timeout")
 #: Per-configuration medians of these columns, where the records have them (deep nets add some).
-MEDIANS = ("fit_s", "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "time_to_target_s",
+MEDIANS = ("fit_s", "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "epoch_s", "time_to_target_s",
            "peak_gpu_mb", "achieved_tflops", "n_params", "n_train", "n_classes", "mem_growth_mb", "features_s")
 
 

@@ -267,6 +267,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             "epochs": float(res.epochs),
             "steps": int(res.steps),
             "samples_per_s": float(res.samples / res.train_s),
+            # one pass over the training split, training steps only (steady state, no evaluation)
+            "epoch_s": float(res.train_s / res.epochs) if res.epochs > 0 else math.nan,
             "warmup_s": float(warmup_s),
             "peak_gpu_mb": (float(torch.cuda.max_memory_allocated(device)) / 2**20
                             if device.type == "cuda" else math.nan),
