@@ -158,10 +158,13 @@ def main() -> int:
         readme.write_text(replace_between(readme.read_text(), GPU_START, GPU_END, gpu_section()))
         print(f"rewrote the GPU section of {readme}")
         return 0
+    # Every run first, then the README and its figures: a run records whether the working tree
+    # was clean, and writing figures between runs would make the later ones "dirty".
+    runs = {suite: run_suite(suite, extra) for suite, extra in SUITES
+            if not ns.reuse and (not ns.suites or suite in ns.suites)}
     body, first = [], None
     for suite, extra in SUITES:
-        fresh = not ns.reuse and (not ns.suites or suite in ns.suites)
-        run_dir = run_suite(suite, extra) if fresh else latest_run(suite)
+        run_dir = runs[suite] if suite in runs else latest_run(suite)
         if run_dir is None:
             body += [f"### {suite}", "", f"Not measured yet: run `python docs/findings.py --suites {suite}`.", ""]
             continue
