@@ -440,6 +440,9 @@ def test_throughput_range_over_a_hardware_sweep(tmp_path):
     assert "| 4.00 s | 1,000 | 0.05 |" in text
     assert ("On mnist1d mlp@cpu trains at 1,000 samples/s (width=256) to 80,000 samples/s (width=32); its "
             "arithmetic peaks at 0.05 TFLOP/s (width=256).") in text
+    # a data-size sweep is not a hardware sweep
+    sizes = [{**r, "n_train": 500 * (1 + int(r["key"][1:]))} for r in rows]
+    assert " trains at " not in write_report(make_run(tmp_path / "sizes", sizes), plots=False).read_text()
     # three configurations are variants, not a sweep: no throughput sentence
     few = write_report(make_run(tmp_path / "few", rows[:6]), plots=False).read_text()
     assert "samples/s (width" not in few

@@ -347,6 +347,8 @@ def throughput_findings(summary: pd.DataFrame, min_configs: int = 4) -> list[str
     for (dataset, model, device), g in rows.groupby(["dataset", "model", "device"], sort=True):
         if len(g) < min_configs:
             continue
+        if "n_train_median" in g and g["n_train_median"].nunique() > 1:
+            continue  # a data-size sweep: size_findings tells it
         slow, fast = g.loc[g["samples_per_s_median"].idxmin()], g.loc[g["samples_per_s_median"].idxmax()]
         text = (f"On {dataset} {model}@{device} trains at {slow['samples_per_s_median']:,.0f} samples/s "
                 f"({slow['variant'] or 'default'}) to {fast['samples_per_s_median']:,.0f} samples/s "
