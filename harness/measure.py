@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import resource
 import sys
@@ -31,27 +32,28 @@ def reset_peak_rss() -> bool:
         return False
 
 
-def rss_mb() -> float:
-    """Resident set size now (Linux; NaN elsewhere)."""
+def _status_mb(field: str) -> float:
+    """A ``Vm*`` field of /proc/self/status in MB (Linux; NaN elsewhere)."""
     try:
         with open(_STATUS) as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass
     return float("nan")
 
 
+def rss_mb() -> float:
+    """Resident set size now (Linux; NaN elsewhere)."""
+    return _status_mb("VmRSS")
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size since the last reset (or since the process started)."""
-    try:
-        with open(_STATUS) as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
+    peak_mb = _status_mb("VmHWM")
+    if math.isfinite(peak_mb):
+        return peak_mb
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
