@@ -52,7 +52,9 @@ def paired_mean_diff(diffs, confidence: float = 0.95) -> Estimate:
     if n < 2:
         return Estimate(mean, NAN, NAN, NAN, "paired t")
     se = sd / math.sqrt(n)
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    from harness.report.stats import t_half_width  # the report's seed intervals; imports pandas
+
+    half = float(t_half_width(sd, n, confidence))
     p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
     return Estimate(mean, mean - half, mean + half, p, "paired t")
 
