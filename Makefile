@@ -9,7 +9,7 @@ TORCH   ?= torch==2.13.0
 BIN      = $(VENV)/bin
 SUITE   ?= quick
 
-.PHONY: setup demo test bench clean regress baseline
+.PHONY: setup demo test test-fast test-oldest deadcode bench clean regress baseline
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,24 @@ test: setup
 	-@bash .ci/install-chromium
 	$(BIN)/python -m pytest -q
 
+# The fast tier for working on the code (about a minute on 2 cores): no end-to-end suite runs.
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# The floors in pyproject.toml, tested: a venv with the oldest allowed versions (.ci/oldest.txt)
+# runs the fast tier. torch is the build installed first, as in `setup`.
+OLD_VENV ?= .venv-oldest
+test-oldest:
+	test -x $(OLD_VENV)/bin/python || $(PYTHON) -m venv $(OLD_VENV)
+	$(OLD_VENV)/bin/python -c "import torch" 2>/dev/null || $(OLD_VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(OLD_VENV)/bin/python -m pip install -q -c .ci/oldest.txt -e ".[dev]"
+	$(OLD_VENV)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
+
+# Dead code: names nothing uses, at vulture's high confidence (unused imports, variables, code
+# after a return); lower-confidence hits are mostly what scikit-learn, asv and pytest call by name.
+deadcode: setup
+	$(BIN)/vulture harness benchmarks docs tests --min-confidence 80
+
 # Regression tracking (docs/ci.md): run suite=ci, compare it with the committed baseline
 # (accuracy always, time where the machine fingerprint matches), re-running flagged groups
 # 3 times; exit 1 on a regression. `make baseline` re-records the baseline (then commit it).
@@ -43,4 +61,4 @@ bench: setup
 	$(BIN)/python benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(OLD_VENV) .pytest_cache

@@ -5,10 +5,17 @@ its own process exactly as ``harness run`` does, then compares each candidate wi
 baseline, with ``--confirm N`` re-running the flagged groups interleaved with the baseline:
 
 - ``same``: the same code again. Every group flagged is a false alarm.
-- ``slow``: every model 20% slower: a test-only wrapper sleeps 0.2x the time each fit and
-  predict took (``Slower`` below; a wrapper here, not a switch in the product).
+- ``slow``: every model 20% slower: a benchmark-only wrapper sleeps 0.2x the time each fit
+  and predict took (``Slower`` below; a wrapper here, not a switch in the product).
 - ``worse``: every model about 2 points less accurate: the wrapper flips a share of the
   training labels (``Noisy`` below).
+
+The wrapper goes in through harness's public way in, a config dir (``--config-dir``): it
+holds suite ``cq``, a copy of the suite with every model's estimator wrapped in ``Degraded``.
+The config, hence every trial key, is the same in all scenarios (baseline included, where
+the wrapper only passes calls on); the scenario is the ``HARNESS_CQ_MODE`` environment
+variable of the process that fits the model. ``--confirm`` re-runs go through the re-runner
+callables that :func:`harness.compare.confirm.confirm` takes: the candidate's sets the mode.
 
     python benchmarks/compare_quality.py [--repeats 20] [--confirm 3] [--out DIR]
 
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import subprocess
@@ -33,6 +41,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("same", "slow", "worse")
+#: The environment variable that picks the scenario in the process that fits the models.
+MODE_VAR = "HARNESS_CQ_MODE"
 
 
 class _Wrapper:
@@ -93,58 +103,102 @@ class Noisy(_Wrapper):
         return self.est.predict(X)
 
 
+class Degraded(_Wrapper):
+    """``est`` as the scenario in ``$HARNESS_CQ_MODE`` has it: ``same`` (as it is), ``slow``, ``worse``."""
+
+    def _as(self):
+        mode = os.environ.get(MODE_VAR, "same")
+        if mode == "same":
+            return self.est
+        return {"slow": Slower, "worse": Noisy}[mode](self.est)
+
+    def fit(self, X, y):
+        self._as().fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self._as().predict(X)
+
+
 @contextlib.contextmanager
-def wrapped(kind: str | None):
-    """Wrap every model harness instantiates in this process (``kind``: slow | worse | None)."""
-    if kind is None or kind == "same":
-        yield
-        return
-    import harness.trial as trial
-
-    cls = {"slow": Slower, "worse": Noisy}[kind]
-    original = trial._instantiate
-
-    def instantiate(node):
-        obj = original(node)
-        return cls(obj) if hasattr(obj, "fit") and hasattr(obj, "predict") else obj
-
-    trial._instantiate = instantiate
+def mode(kind: str):
+    """Fit and predict in this process as scenario ``kind`` for the block (for in-process re-runs)."""
+    before = os.environ.get(MODE_VAR)
+    os.environ[MODE_VAR] = kind
     try:
         yield
     finally:
-        trial._instantiate = original
+        if before is None:
+            os.environ.pop(MODE_VAR, None)
+        else:
+            os.environ[MODE_VAR] = before
 
 
-def run_suite(out: Path, kind: str, suite: str) -> Path:
-    """One run of the suite in a fresh process (as `harness run` does); returns its run dir."""
-    code = ("import sys; sys.path.insert(0, %r); import compare_quality as q; "
-            "from harness.cli import main\nwith q.wrapped(%r): sys.exit(main(sys.argv[1:]))"
-            % (str(Path(__file__).parent), kind))
+def write_config_dir(conf: Path, suite: str) -> str:
+    """A config dir holding suite ``cq``: ``suite`` with every model wrapped in :class:`Degraded`."""
+    import yaml
+
+    suites = ROOT / "suites"
+    spec = yaml.safe_load((suites / "suite" / f"{suite}.yaml").read_text())
+    entries = [spec["matrix"], *spec.get("include", [])]
+    names = sorted({m for e in entries for m in ([e["model"]] if isinstance(e.get("model"), str)
+                                                 else e.get("model", []))})
+    (conf / "model").mkdir(parents=True, exist_ok=True)
+    (conf / "suite").mkdir(parents=True, exist_ok=True)
+    for name in names:
+        model = yaml.safe_load((suites / "model" / f"{name}.yaml").read_text())
+        model["name"] = f"cq_{name}"
+        model["estimator"] = {"_target_": "compare_quality.Degraded", "est": model["estimator"]}
+        (conf / "model" / f"cq_{name}.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
+
+    def wrap(entry: dict) -> dict:
+        out = {}
+        for k, v in entry.items():
+            if k == "model":
+                v = f"cq_{v}" if isinstance(v, str) else [f"cq_{m}" for m in v]
+            out[k.replace("model.estimator.", "model.estimator.est.", 1)] = v
+        return out
+
+    cq = copy.deepcopy(spec)
+    cq["name"] = "cq"
+    cq["matrix"] = wrap(spec["matrix"])
+    if spec.get("include"):
+        cq["include"] = [wrap(e) for e in spec["include"]]
+    (conf / "suite" / "cq.yaml").write_text(yaml.safe_dump(cq, sort_keys=False))
+    return "cq"
+
+
+def run_suite(out: Path, kind: str, conf: Path) -> Path:
+    """One run of suite ``cq`` in a fresh process (``harness run``), as scenario ``kind``; its run dir."""
     run_id = f"{kind}-{time.strftime('%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6}"
-    args = [sys.executable, "-c", code, "run", f"suite={suite}", f"results_dir={out}", f"run_id={run_id}",
-            "report=false", "progress=false"]
+    args = [sys.executable, "-m", "harness.cli", "run", "--config-dir", str(conf), "suite=cq",
+            f"results_dir={out}", f"run_id={run_id}", "report=false", "progress=false"]
+    path = os.pathsep.join(p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH")) if p)
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                          env={**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": path, MODE_VAR: kind})
     if proc.returncode != 0:
         raise SystemExit(f"run failed ({kind}):\n{proc.stderr[-2000:]}")
-    return out / suite / run_id
+    return out / "cq" / run_id
 
 
-def compare_one(base_dir: Path, cand_dir: Path, kind: str, confirm_n: int):
-    from harness.compare import confirm, load_side
-    from harness.compare.verdict import Options, compare
+def compare_one(base_dir: Path, cand_dir: Path, kind: str, confirm_n: int, conf: Path):
+    from harness.compare import Options, compare, confirm, load_side
 
     base, cand = load_side(str(base_dir)), load_side(str(cand_dir))
-    opts = Options()
-    first = compare(base, cand, opts)
-    rerun_c = confirm.rerun_from_info(cand.first_run(), stream=open(os.devnull, "w"))
-    rerun_b = confirm.rerun_from_info(base.first_run(), stream=open(os.devnull, "w"))
+    first = compare(base, cand, Options())
+    devnull = open(os.devnull, "w")
+    rerun_c = confirm.rerun_from_info(cand.first_run(), stream=devnull, config_dirs=[conf])
+    rerun_b = confirm.rerun_from_info(base.first_run(), stream=devnull, config_dirs=[conf])
 
     def cand_runner(ids, run_dir):
-        with wrapped(kind):
+        with mode(kind):
             rerun_c(ids, run_dir)
 
-    final = confirm.confirm(first, confirm_n, cand_runner, rerun_b) if confirm_n else first
+    def base_runner(ids, run_dir):
+        with mode("same"):
+            rerun_b(ids, run_dir)
+
+    final = confirm.confirm(first, confirm_n, cand_runner, base_runner) if confirm_n else first
     return first, final
 
 
@@ -172,22 +226,17 @@ def main(argv=None) -> int:
     scenarios = [s for s in ns.scenarios.split(",") if s]
     out = Path(ns.out or tempfile.mkdtemp(prefix="compare-quality-"))
     out.mkdir(parents=True, exist_ok=True)
-    sys.path.insert(0, str(Path(__file__).parent))
-    from hydra import initialize_config_dir
-
-    from harness.app import setup
-    from harness.config import suites_dir
-
-    setup()
-    initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="bench").__enter__()
+    sys.path.insert(0, str(Path(__file__).parent))  # `compare_quality.Degraded`, for in-process re-runs
+    conf = out / "conf"
+    write_config_dir(conf, ns.suite)
     tally = {s: {"first": 0, "final": 0, "groups_first": 0, "groups_final": 0} for s in scenarios}
     t_start = time.perf_counter()
     log = open(out / "results.jsonl", "a")
     for i in range(ns.repeats):
-        base_dir = run_suite(out / f"r{i:02d}", "same", ns.suite)
+        base_dir = run_suite(out / f"r{i:02d}", "same", conf)
         for kind in scenarios:
-            cand_dir = run_suite(out / f"r{i:02d}", kind, ns.suite)
-            first, final = compare_one(base_dir, cand_dir, kind, ns.confirm)
+            cand_dir = run_suite(out / f"r{i:02d}", kind, conf)
+            first, final = compare_one(base_dir, cand_dir, kind, ns.confirm, conf)
             s1, s2 = summary(first), summary(final)
             t = tally[kind]
             t["first"] += bool(s1["regressed_groups"])

@@ -21,26 +21,17 @@ from pathlib import Path
 import numpy as np
 
 
-def compose(suite: str, threads: int | None):
-    from hydra import compose as hcompose
-    from hydra import initialize_config_dir
+def classical_plan(suite: str, threads: int | None):
+    """The suite's config and its plan narrowed to the classical and perceptron trials."""
+    from harness import api
 
-    from harness.app import setup
-    from harness.config import suites_dir
-
-    setup()
-    initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="bench").__enter__()
     over = [f"suite={suite}", "progress=false", "report=false"]
     if threads:
         over.append(f"device.threads={threads}")
-    return hcompose(config_name="config", overrides=over)
-
-
-def classical_trials(cfg):
-    from harness.runner import make_plan
-
-    plan = make_plan(cfg, {})
-    return [t for t in plan.trials if t.model.family in ("classical", "perceptron")]
+    cfg = api.compose(over)
+    plan = api.plan(cfg, over)
+    plan.trials = [t for t in plan.trials if t.model.family in ("classical", "perceptron")]
+    return cfg, plan
 
 
 def plain(trials, threads: int | None) -> float:
@@ -75,13 +66,12 @@ def plain(trials, threads: int | None) -> float:
     return time.perf_counter() - t0
 
 
-def through_harness(cfg, trials, out: Path) -> float:
-    from harness.runner import RunResult, _loop
-    from harness.store import RunWriter
+def through_harness(cfg, plan, out: Path) -> float:
+    """``harness run`` as the API runs it: run.json, every record and prediction, no report."""
+    from harness import api
 
     t0 = time.perf_counter()
-    run_dir = out / f"run{time.perf_counter_ns()}"
-    _loop(trials, cfg, run_dir, RunWriter(run_dir), RunResult(run_dir), "0", None)
+    api.execute(plan, cfg, out / f"run{time.perf_counter_ns()}")
     return time.perf_counter() - t0
 
 
@@ -92,8 +82,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=None,
                     help="thread pools for both sides (default: every core)")
     ns = ap.parse_args()
-    cfg = compose(ns.suite, ns.threads)
-    trials = classical_trials(cfg)
+    cfg, plan = classical_plan(ns.suite, ns.threads)
+    trials = plan.trials
     print(f"{len(trials)} classical/perceptron trials of suite {ns.suite}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         plain(trials[:1], ns.threads)  # warm imports and the data cache for both sides
@@ -101,7 +91,7 @@ def main() -> int:
         for r in range(ns.rounds):
             order = ("plain", "harness") if r % 2 == 0 else ("harness", "plain")
             for side in order:
-                s = plain(trials, ns.threads) if side == "plain" else through_harness(cfg, trials, Path(tmp))
+                s = plain(trials, ns.threads) if side == "plain" else through_harness(cfg, plan, Path(tmp))
                 times[side].append(s)
                 print(f"round {r + 1}: {side:<8} {s:7.2f} s", flush=True)
     p, h = np.median(times["plain"]), np.median(times["harness"])

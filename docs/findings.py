@@ -9,7 +9,8 @@ Runs go to results/findings/<suite>/<run-id>/ (not committed); the summary figur
 to docs/findings/ and the text between the README's findings markers is replaced. The GPU
 section (its own markers) comes from runs under results/findings/gpu/, or from a hardware run
 above that had a GPU, and says plainly when there is none. Nothing in either section is typed
-by hand: every sentence comes from harness.report's findings.
+by hand: every sentence is a finding computed by harness.report.findings, put in words by
+the template table in harness.report.wording.
 """
 
 from __future__ import annotations

@@ -1,81 +1,82 @@
-"""Hydra glue for ``harness run`` and ``harness plan``: compose, validate, hand over.
+"""``harness run`` and ``harness plan``: command-line arguments in, :mod:`harness.api` called.
 
-Overrides are checked by composing them before Hydra takes over, so a wrong one gets a
-single line and exit code 2 instead of Hydra's multi-line error.
+A plain run composes, plans and executes through the API in this process, so the plan that
+was checked is the plan that runs. Hydra's own entry point (``@hydra.main``) is used only
+where Hydra is needed: multirun sweeps (``-m``), launchers (joblib, submitit) and Hydra's
+informational options (``--help``, ``--cfg``, ``--info``, shell completion).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness.config import GROUPS, group_plural, list_options, register_schemas, suites_dir
+from harness import api
+from harness.config import suites_dir
 from harness.errors import UserError
 
-CHOSEN_KEYS = ("dataset", "features", "model", "device", "seed")
-_STATE: dict = {}
+
+@dataclass
+class RunArgs:
+    """``harness run`` arguments, parsed as Hydra parses them."""
+
+    overrides: list[str]
+    config_dirs: list[str]
+    multirun: bool
+    info: bool  # --help, --cfg, --info, -sc: Hydra answers, nothing runs
+    hydra_argv: list[str]  # the options first, then the overrides, as Hydra's parser wants
 
 
-def _run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+def parse_run_args(args: list[str]) -> RunArgs:
+    """Parse ``harness run`` arguments, options and overrides in any order."""
+    from hydra._internal.utils import get_args_parser
+
+    parser = get_args_parser()
+    parser.error = lambda message: (_ for _ in ()).throw(UserError(f"{message}; see `harness run --help`"))
+    ns, unknown = parser.parse_known_intermixed_args(args)
+    if unknown:
+        raise UserError(f"unknown option(s) {' '.join(unknown)}; see `harness run --help`")
+    info = bool(ns.help or ns.hydra_help or ns.cfg or ns.info or ns.shell_completion)
+    rest = list(args)
+    for item in ns.overrides:
+        rest.remove(item)
+    return RunArgs(overrides=list(ns.overrides), config_dirs=[ns.config_dir] if ns.config_dir else [],
+                   multirun=bool(ns.multirun), info=info, hydra_argv=rest + list(ns.overrides))
 
 
-def setup() -> None:
-    from omegaconf import OmegaConf
-
-    if not OmegaConf.has_resolver("harness_run_id"):
-        OmegaConf.register_new_resolver("harness_run_id", _run_id, use_cache=True)
-    register_schemas()
+def _value(overrides: list[str], key: str) -> str | None:
+    return next((o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")), None)
 
 
-def chosen_axes(overrides: list[str]) -> dict:
-    """Axes the user set on the command line (``model=svm_rbf``, ``seed=1``): they replace the matrix's."""
-    out = {}
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        if sep and key in CHOSEN_KEYS:
-            out[key] = int(value) if key == "seed" else value
-    return out
+def _launch_options(overrides: list[str], multirun: bool) -> tuple[list[str], bool]:
+    """Overrides a launch needs, and whether it is a multirun.
+
+    The run id is fixed here, so every job of a launch shares one run dir.
+    ``hydra/launcher=joblib`` (or submitit_*) without ``-m`` becomes a multirun over
+    ``shard=0..n-1`` so that each job carries a batch of trials, not one trial.
+    """
+    extra = []
+    resume = _value(overrides, "resume")
+    if resume and resume not in ("null", "None"):
+        extra += [f"hydra.run.dir={resume}", f"hydra.sweep.dir={resume}", "hydra.output_subdir=null"]
+    elif _value(overrides, "run_id") is None:
+        extra.append(f"run_id={api.new_run_id()}")
+    launcher = _value(overrides, "hydra/launcher") or "basic"
+    if launcher != "basic" and _value(overrides, "shard") is None:
+        from harness.measure import usable_cores
+
+        given = dict(o.split("=", 1) for o in overrides if "=" in o)
+        n = int(given.get("n_shards") or given.get("hydra.launcher.n_jobs") or usable_cores())
+        extra += ([] if "n_shards" in given else [f"n_shards={n}"]) + [f"shard=range(0,{n})"]
+        multirun = True
+    return extra, multirun
 
 
-def _explain(exc: Exception, overrides: list[str]) -> str:
-    """One line for a composition error."""
-    from hydra.errors import MissingConfigException
-
-    if isinstance(exc, MissingConfigException) and getattr(exc, "missing_cfg_file", None):
-        group, _, name = str(exc.missing_cfg_file).rpartition("/")
-        if group in GROUPS:
-            return (f"unknown {group} '{name}'; choose one of: {', '.join(list_options(group))} "
-                    f"(see `harness list {group_plural(group)}`)")
-    cause = exc
-    while cause.__cause__ is not None:
-        cause = cause.__cause__
-    text = " ".join(str(cause).split())
-    key = getattr(cause, "full_key", None)
-    for marker in ("full_key:", "object_type="):
-        text = text.split(marker)[0].strip()
-    if key:
-        bad = next((o for o in overrides if o.lstrip("+~").split("=")[0] == key), key)
-        hint = " (to add a new key, prefix it with +)" if "not in struct" in text else ""
-        return f"invalid override {bad}: {text}{hint}"
-    return text or exc.__class__.__name__
-
-
-def compose(overrides: list[str], config_dir: str | None = None):
-    """Compose the primary config like ``harness run`` would (Hydra must be initialised)."""
-    from hydra import compose as hcompose
-
-    from harness import config
-
-    config.SEARCHPATH[:] = [f"file://{Path(config_dir).resolve()}"] if config_dir else []
-    extra = [f"hydra.searchpath=[{config.SEARCHPATH[0]}]"] if config_dir else []
-    try:
-        return hcompose(config_name="config", overrides=list(overrides) + extra)
-    except Exception as exc:  # noqa: BLE001 - every composition error is the user's input
-        raise UserError(_explain(exc, overrides)) from None
+def _ours(overrides: list[str]) -> list[str]:
+    """Overrides for harness's config; Hydra's own (launcher, sweeper, dirs) are Hydra's to check."""
+    return [o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
 
 
 def _sweep_combos(overrides: list[str], limit: int = 64) -> list[list[str]]:
@@ -91,86 +92,34 @@ def _sweep_combos(overrides: list[str], limit: int = 64) -> list[list[str]]:
     return [combo for batch in batches for combo in batch][:limit] or [[]]
 
 
-def validate(overrides: list[str], config_dir: str | None, multirun: bool) -> list[Path]:
-    """Compose and plan every job a run would launch; return their run dirs."""
-    from hydra import initialize_config_dir
+def _plans(overrides: list[str], config_dirs: list[str]) -> dict[tuple, tuple]:
+    """Compose and plan every job of a multirun: ``{overrides: (cfg, plan)}``.
 
-    from harness.runner import make_plan
-
-    dirs, seen = [], set()
-    with initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="harness"):
-        if multirun:  # Hydra first composes the overrides that don't sweep, on the defaults
-            fixed = [o for o in overrides if "," not in o.split("=", 1)[-1] and "range(" not in o]
-            try:
-                compose(fixed, config_dir)
-            except UserError as exc:
-                raise UserError(f"{exc}; in a multirun Hydra applies it to the default option "
-                                f"before sweeping: write it with ++ (e.g. ++model.estimator.epochs=3)") from None
-        for combo in (_sweep_combos(overrides) if multirun else [overrides]):
-            plain = tuple(o for o in combo if not o.startswith("shard="))
-            if plain in seen:  # shards of one plan: planning once is enough
-                continue
-            seen.add(plain)
-            cfg = compose(combo, config_dir)
-            make_plan(cfg, chosen_axes(combo))
-            _STATE["report"] = bool(cfg.report)
-            dirs.append(Path(cfg.resume or Path(cfg.results_dir) / cfg.suite.name / cfg.run_id))
-    return sorted(set(dirs))
-
-
-def _task(cfg) -> None:
-    """Hydra's entry point: hand the composed config to the plain runner."""
-    from hydra.core.hydra_config import HydraConfig
-
-    from harness.runner import execute
-
-    hc = HydraConfig.get()
-    task_overrides = list(hc.overrides.task)
-    multirun = str(hc.mode) == "RunMode.MULTIRUN"
-    run_dir = Path(hc.sweep.dir if multirun else hc.runtime.output_dir)
-    job = str(hc.job.num) if multirun else "0"
-    _STATE["report"] = bool(cfg.report)
-    try:
-        result = execute(cfg, chosen_axes(task_overrides), run_dir=run_dir, job=job,
-                         overrides=task_overrides, shared_dir=multirun)
+    A bad override fails here, in one line, before Hydra launches anything.
+    """
+    fixed = [o for o in overrides if "," not in o.split("=", 1)[-1] and "range(" not in o]
+    try:  # Hydra first composes the overrides that don't sweep, on the default options
+        api.compose(fixed, config_dirs)
     except UserError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
-        _STATE["code"] = 2
-        return
-    _STATE.setdefault("results", []).append(result)
-    if result.interrupted:
-        raise KeyboardInterrupt  # stop a multirun too; run_app tells how to resume
+        raise UserError(f"{exc}; in a multirun Hydra applies it to the default option before "
+                        "sweeping: write it with ++ (e.g. ++model.estimator.epochs=3)") from None
+    out = {}
+    for combo in _sweep_combos(overrides):
+        plain = tuple(o for o in combo if not o.startswith("shard="))
+        if plain not in out:  # shards of one plan: planning once is enough
+            cfg = api.compose(combo, config_dirs)
+            out[plain] = (cfg, api.plan(cfg, combo))
+    return out
 
 
-def _summary(results, args: list[str]) -> int:
-    code = 0
-    for r in results:
-        if r.interrupted:
-            again = " ".join(a for a in args if not a.startswith("resume="))
-            print(f"harness: interrupted by {r.interrupted}; records so far are kept in {r.run_dir}\n"
-                  f"harness: resume with: harness run {again} resume={r.run_dir}", file=sys.stderr)
-            return 130
-        if r.resumed:
-            print(f"harness: resumed: {r.resumed} trials were already ok", file=sys.stderr)
-        counts = ", ".join(f"{v} {k}" for k, v in sorted(r.counts.items()))
-        print(f"harness: {counts} -> {r.run_dir}", file=sys.stderr)
-        for line in r.failures[:10]:
-            print(f"  failed: {line}", file=sys.stderr)
-        if len(r.failures) > 10:
-            print(f"  ... and {len(r.failures) - 10} more failures (see the records)", file=sys.stderr)
-        code = max(code, r.exit_code)
-    if results and _STATE.get("report"):
-        report = results[-1].report
-        if report is None:  # jobs of a multirun share one dir: report it once, at the end
-            from harness.report import write_report
-            report = write_report([results[-1].run_dir])
-        print(f"harness: report: {report}")
-    return code
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def _summary_from_disk(run_dirs: list[Path], args: list[str]) -> int:
+def _summary(run_dirs: list[Path], args: list[str], report: bool, written: dict,
+             interrupted: str = "") -> int:
+    """What the run did, read back from its run dirs; the exit code."""
     from harness import store
-    from harness.report import write_report
 
     code = 0
     for run_dir in run_dirs:
@@ -178,120 +127,114 @@ def _summary_from_disk(run_dirs: list[Path], args: list[str]) -> int:
             continue
         df = store.load(run_dir)
         counts = df["status"].value_counts().to_dict()
-        print(f"harness: {', '.join(f'{v} {k}' for k, v in sorted(counts.items()))} -> {run_dir}",
-              file=sys.stderr)
+        _say(f"harness: {', '.join(f'{v} {k}' for k, v in sorted(counts.items()))} -> {run_dir}")
         bad = df[df["status"].isin(["failed", "timeout"])]
         for r in bad.head(10).itertuples():
-            print(f"  failed: {r.dataset}/{r.features}/{r.model}@{r.device} seed={r.seed}: {r.error}",
-                  file=sys.stderr)
-        if "interrupted" in counts:
-            again = " ".join(a for a in args if not a.startswith("resume="))
-            print(f"harness: resume with: harness run {again} resume={run_dir}", file=sys.stderr)
-            code = max(code, 130)
+            _say(f"  failed: {r.dataset}/{r.features}/{r.model}@{r.device} seed={r.seed}: {r.error}")
+        if len(bad) > 10:
+            _say(f"  ... and {len(bad) - 10} more failures (see the records)")
         code = max(code, 1 if len(bad) else 0)
-        if _STATE.get("report", True):
-            print(f"harness: report: {write_report([run_dir])}")
+        if interrupted or "interrupted" in counts:
+            again = " ".join(a for a in args if not a.startswith("resume="))
+            _say(f"harness: interrupted{' by ' + interrupted if interrupted else ''}; "
+                 f"records so far are kept in {run_dir}\n"
+                 f"harness: resume with: harness run {again} resume={run_dir}")
+            return 130
+        if report:
+            if run_dir not in written:
+                from harness.report import write_report
+
+                written[run_dir] = write_report([run_dir])
+            print(f"harness: report: {written[run_dir]}")
     return code
 
 
-def _split(args: list[str]) -> tuple[list[str], str | None, bool, bool, list[str]]:
-    """Parse ``harness run`` arguments as Hydra does, options and overrides in any order.
-
-    Returns (overrides, --config-dir, multirun, informational, argv for Hydra with the
-    options first, since Hydra's own parser wants overrides last).
-    """
-    from hydra._internal.utils import get_args_parser
-
-    parser = get_args_parser()
-    parser.error = lambda message: (_ for _ in ()).throw(UserError(f"{message}; see `harness run --help`"))
-    ns, unknown = parser.parse_known_intermixed_args(args)
-    if unknown:
-        raise UserError(f"unknown option(s) {' '.join(unknown)}; see `harness run --help`")
-    info = bool(ns.help or ns.hydra_help or ns.cfg or ns.info or ns.shell_completion)
-    rest = list(args)
-    for item in ns.overrides:
-        rest.remove(item)
-    return list(ns.overrides), ns.config_dir, bool(ns.multirun), info, rest + list(ns.overrides)
+def _run_plain(overrides: list[str], config_dirs: list[str], args: list[str]) -> int:
+    cfg = api.compose(overrides, config_dirs)
+    result = api.execute(api.plan(cfg, overrides), cfg)
+    if result.resumed:
+        _say(f"harness: resumed: {result.resumed} trials were already ok")
+    written = {result.run_dir: result.report} if result.report else {}
+    return _summary([result.run_dir], args, bool(cfg.report), written, result.interrupted)
 
 
-def _launch_options(overrides: list[str], multirun: bool) -> tuple[list[str], bool]:
-    """Overrides Hydra needs for resume and for launchers that spread one plan over jobs.
-
-    ``hydra/launcher=joblib`` (or submitit_*) without ``-m`` becomes a multirun over
-    ``shard=0..n-1`` so that each job carries a batch of trials, not one trial.
-    """
-    extra = []
-    resume = next((o.split("=", 1)[1] for o in overrides if o.startswith("resume=")), None)
-    if resume and resume not in ("null", "None"):
-        extra += [f"hydra.run.dir={resume}", f"hydra.sweep.dir={resume}", "hydra.output_subdir=null"]
-    elif not any(o.startswith("run_id=") for o in overrides):
-        extra.append(f"run_id={_run_id()}")  # fixed here, so every job of a launch shares it
-    launcher = next((o.split("=", 1)[1] for o in overrides if o.startswith("hydra/launcher=")), "basic")
-    if launcher != "basic" and not any(o.startswith("shard=") for o in overrides):
-        from harness.measure import usable_cores
-
-        given = dict(o.split("=", 1) for o in overrides if "=" in o)
-        n = int(given.get("n_shards") or given.get("hydra.launcher.n_jobs") or usable_cores())
-        extra += ([] if "n_shards" in given else [f"n_shards={n}"]) + [f"shard=range(0,{n})"]
-        multirun = True
-    return extra, multirun
-
-
-def run_app(args: list[str]) -> int:
+def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -> int:
+    """Hand the launch to ``@hydra.main``: multirun sweeps, launchers, Hydra's own options."""
     import hydra
 
-    setup()
-    overrides, config_dir, multirun, info, hydra_argv = _split(args)
-    extra, multirun_now = _launch_options(overrides, multirun)
-    if multirun_now and not multirun:
-        hydra_argv = ["-m", *hydra_argv]
-    multirun = multirun_now
-    hydra_argv += extra
-    _STATE.clear()
-    run_dirs = []
-    if not info:
-        # Hydra's own settings (launcher, sweeper, dirs) are Hydra's to check
-        ours = [o for o in overrides + extra if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
-        run_dirs = validate(ours, config_dir, multirun)
-    main = hydra.main(config_path=str(suites_dir()), config_name="config", version_base="1.3")(_task)
+    plans = {} if ra.info else _plans(_ours(ra.overrides + extra), ra.config_dirs)
+    state: dict = {"results": []}
+
+    def task(cfg) -> None:
+        """Hydra's entry point, in this process or a launcher's job: plan (or reuse) and execute."""
+        from hydra.core.hydra_config import HydraConfig
+
+        hc = HydraConfig.get()
+        overrides = list(hc.overrides.task)
+        sweep = str(hc.mode) == "RunMode.MULTIRUN"
+        run_dir = Path(hc.sweep.dir if sweep else hc.runtime.output_dir)
+        planned = plans.get(tuple(o for o in _ours(overrides) if not o.startswith("shard=")))
+        try:
+            plan = planned[1] if planned else api.plan(cfg, overrides)
+            result = api.execute(plan, cfg, run_dir, job=str(hc.job.num) if sweep else "0", shared_dir=sweep)
+        except UserError as exc:
+            _say(f"harness: error: {exc}")
+            state["code"] = 2
+            return
+        state["results"].append(result)
+        if result.interrupted:
+            raise KeyboardInterrupt  # stop the sweep too; the summary tells how to resume
+
+    hydra_argv = (["-m"] if multirun and not ra.multirun else []) + ra.hydra_argv + extra
+    if ra.config_dirs:  # planning looks for options where Hydra composes them
+        hydra_argv.append(f"config_dirs=[{','.join(str(Path(d).resolve()) for d in ra.config_dirs)}]")
+    main = hydra.main(config_path=str(suites_dir()), config_name="config", version_base="1.3")(task)
     argv, sys.argv = sys.argv, ["harness run", *hydra_argv]
     os.environ.setdefault("HYDRA_FULL_ERROR", "0")
+    api.register()  # the run-id resolver and the schemas, before Hydra composes
     try:
         main()
     except SystemExit as exc:  # Hydra exits 1 on errors it reports itself
         if exc.code not in (0, None):
-            return 2 if info else int(exc.code) if isinstance(exc.code, int) else 1
+            return 2 if ra.info else int(exc.code) if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
-        if not any(r.interrupted for r in _STATE.get("results", [])):
+        if not any(r.interrupted for r in state["results"]):
             raise
     finally:
         sys.argv = argv
-    if "code" in _STATE:
-        return _STATE["code"]
-    if multirun and not info:  # jobs may have run in other processes: read what they wrote
-        return _summary_from_disk(run_dirs, args)
-    return _summary(_STATE.get("results", []), args)
+    if ra.info:
+        return 0
+    if "code" in state:
+        return state["code"]
+    run_dirs = sorted({Path(cfg.resume or Path(cfg.results_dir) / cfg.suite.name / cfg.run_id)
+                       for cfg, _ in plans.values()})
+    report = any(bool(cfg.report) for cfg, _ in plans.values())
+    interrupted = next((r.interrupted for r in state["results"] if r.interrupted), "")
+    return _summary(run_dirs, args, report, {}, interrupted)
+
+
+def run_app(args: list[str]) -> int:
+    ra = parse_run_args(args)
+    if ra.info:
+        return _run_hydra(ra, [], ra.multirun, args)
+    extra, multirun = _launch_options(ra.overrides, ra.multirun)
+    if not multirun and not any(o.lstrip("+~").startswith(("hydra.", "hydra/")) for o in ra.overrides):
+        return _run_plain(_ours(ra.overrides + extra), ra.config_dirs, args)
+    return _run_hydra(ra, extra, multirun, args)
 
 
 def plan_command(args: list[str]) -> int:
-    from hydra import initialize_config_dir
-
-    from harness.runner import make_plan
-
-    setup()
-    overrides, config_dir, multirun, _, _ = _split(args)
-    with initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="harness"):
-        total = 0
-        for combo in (_sweep_combos(overrides) if multirun else [overrides]):
-            cfg = compose(combo, config_dir)
-            plan = make_plan(cfg, chosen_axes(combo))
-            print(f"# suite {cfg.suite.name}: {len(plan.trials)} trials"
-                  + (f" ({' '.join(combo)})" if multirun else ""))
-            for t in plan.trials:
-                print(f"{t.trial_id}  {t.label}")
-            for line in plan.dropped:
-                print(f"# left out: {line}")
-            total += len(plan.trials)
-    if multirun:
+    ra = parse_run_args(args)
+    total = 0
+    for combo in (_sweep_combos(ra.overrides) if ra.multirun else [ra.overrides]):
+        cfg = api.compose(combo, ra.config_dirs)
+        plan = api.plan(cfg, combo)
+        print(f"# suite {cfg.suite.name}: {len(plan.trials)} trials" + (f" ({' '.join(combo)})" if ra.multirun else ""))
+        for t in plan.trials:
+            print(f"{t.trial_id}  {t.label}")
+        for line in plan.dropped:
+            print(f"# left out: {line}")
+        total += len(plan.trials)
+    if ra.multirun:
         print(f"# {total} trials in all")
     return 0

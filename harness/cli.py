@@ -20,12 +20,12 @@ commands:
   plan [OVERRIDES]       print the trials a run would execute, without running them
   list [GROUP]           list choices with descriptions: models, datasets, features, devices, suites
   report RUN_DIR [...]   (re)write report.md for run dirs or globs of them [--out DIR]
-  compare BASE CAND      regression verdict per trial group (run dirs, globs, baseline files);
+  compare BASE CAND      regression verdict per trial group (run dirs, globs, baseline dirs);
                          --baseline suite=ci CAND, --confirm N, --md FILE, --json FILE;
                          exit 0 no regression, 1 regression, 2 bad input
-  baseline save [OVR]    run a suite (or --from RUN_DIR) and write results/baselines/<suite>.jsonl
+  baseline save [OVR]    run a suite (or --from RUN_DIR) and copy its runs to results/baselines/<suite>/
 
-Results go to results/<suite>/<run-id>/ ; read them with harness.store.load(run_dir).
+Results go to results/<suite>/<run-id>/ ; read them with harness.api.load(run_dir).
 Exit codes: 0 ok, 1 some trial failed, 2 bad input (the message says what to fix).
 """
 

@@ -1,6 +1,6 @@
 """Typed schemas for the configs, where the suites live, and how a config option is loaded.
 
-The YAML files under ``suites/`` are the registry (STYLE.md #5); the dataclasses here
+The YAML files under ``suites/`` are the registry; the dataclasses here
 only say what each kind of file must contain, so that a wrong override or a malformed
 file fails when it is loaded, with a message that names the key.
 """
@@ -44,6 +44,8 @@ class FeaturesSpec:
     description: str = ""
     applies_to: List[str] = field(default_factory=lambda: list(KINDS))
     keeps_shape: bool = False
+    #: the input itself (scaled at most): the baseline that engineered features are measured against
+    raw_input: bool = False
     transformer: Any = MISSING
 
 
@@ -99,6 +101,8 @@ class HarnessConfig:
     resume: Optional[str] = None
     shard: int = 0
     n_shards: int = 1
+    #: the user's config dirs (``--config-dir``), searched after the bundled suites
+    config_dirs: List[str] = field(default_factory=list)
 
 
 SPECS = {"dataset": DatasetSpec, "features": FeaturesSpec, "model": ModelSpec,
@@ -144,27 +148,6 @@ def _check_choices(group: str, typed: DictConfig, where: str) -> None:
                                 f"is not one of {', '.join(allowed)}")
 
 
-#: Extra config dirs for compositions outside ``@hydra.main`` (``harness plan --config-dir``).
-SEARCHPATH: list[str] = []
-
-
-def load_option(group: str, option: str) -> DictConfig:
-    """Load ``<group>/<option>.yaml`` from Hydra's search path (``--config-dir`` included).
-
-    Needs an initialised Hydra (inside ``harness run`` or a ``initialize_config_dir`` block).
-    """
-    from hydra import compose
-    from hydra.errors import MissingConfigException
-
-    extra = [f"hydra.searchpath=[{','.join(SEARCHPATH)}]"] if SEARCHPATH else []
-    try:  # through the primary config, so that every config dir on the search path counts
-        node = compose(config_name="config", overrides=[f"{group}={option}", *extra])[group]
-    except MissingConfigException:
-        raise UserError(f"unknown {group} '{option}'; choose one of: {', '.join(list_options(group))} "
-                        f"(see `harness list {group_plural(group)}`)") from None
-    return validate(group, node, where=option)
-
-
 def list_options(group: str) -> list[str]:
     """Names of the options of a group on Hydra's search path (or the bundled suites)."""
     names = {p.stem for p in (suites_dir() / group).glob("*.yaml")}
@@ -179,5 +162,7 @@ def list_options(group: str) -> list[str]:
     return sorted(names)
 
 
-def group_plural(group: str) -> str:
-    return {"dataset": "datasets", "model": "models", "suite": "suites", "device": "devices"}.get(group, group)
+def group_title(group: str) -> str:
+    """The plural a user types after ``harness list`` (``models``, ``datasets``, ...)."""
+    return {"dataset": "datasets", "features": "features", "model": "models",
+            "device": "devices", "suite": "suites"}[group]

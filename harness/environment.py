@@ -79,7 +79,7 @@ def capture(load_torch: bool = False) -> dict:
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "usable_cores": usable_cores(),
-        "memory_gb": _memory_gb(),
+        "memory_gb": memory_gb(),
         "gpus": gpu_info(load_torch),
         "packages": package_versions(),
         "git_harness": git_commit(here),
@@ -90,7 +90,7 @@ def capture(load_torch: bool = False) -> dict:
     }
 
 
-def _memory_gb() -> float | None:
+def memory_gb() -> float | None:
     try:
         import psutil
         return round(psutil.virtual_memory().total / 2**30, 1)

@@ -129,8 +129,7 @@ class Isolated:
     def run(self, trial: Trial, ctx: dict) -> Outcome:
         if self.proc is None or not self.proc.is_alive():
             self._start()
-        send_ctx = {k: v for k, v in ctx.items() if k != "sync"}  # rebuilt in the worker
-        self.conn.send((trial, send_ctx))
+        self.conn.send((trial, dict(ctx)))
         try:
             ready = self.conn.poll(self.timeout_s)
             msg = self.conn.recv() if ready else None

@@ -27,14 +27,14 @@ CALIBRATION_VERSION = 1
 
 def fingerprint() -> dict:
     """The hardware identity of this machine, and a short hash of it (``id``)."""
-    from harness.environment import _memory_gb, cpu_model, gpu_info
+    from harness.environment import cpu_model, gpu_info, memory_gb
     from harness.measure import usable_cores
 
     parts = {
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "usable_cores": usable_cores(),
-        "memory_gb": round(_memory_gb() or 0),
+        "memory_gb": round(memory_gb() or 0),
         "machine": platform.machine(),
         "system": platform.system(),
         "gpus": sorted(g["name"] for g in gpu_info()),

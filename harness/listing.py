@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config import GROUPS, suites_dir
+from harness.config import GROUPS, group_title, suites_dir
 from harness.errors import UserError
 
 ALIASES = {"models": "model", "datasets": "dataset", "features": "features", "feature": "features",
@@ -47,8 +47,3 @@ def list_command(args: list[str], config_dirs: list[Path] | None = None) -> int:
             print(f"  {name:<{width}}  {('[' + detail + '] ') if detail else ''}{desc}")
         print()
     return 0
-
-
-def group_title(group: str) -> str:
-    return {"dataset": "datasets", "features": "features", "model": "models",
-            "device": "devices", "suite": "suites"}[group]

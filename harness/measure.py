@@ -80,6 +80,11 @@ class Stopwatch:
             self.cpu_s = time.process_time() - c0
 
 
+def threads_in_force(threads: int | None) -> int:
+    """The thread count a trial runs with: ``threads`` when pinned, else every usable core."""
+    return int(threads) if threads else usable_cores()
+
+
 @contextlib.contextmanager
 def thread_limit(threads: int | None):
     """Limit BLAS/OpenMP pools (threadpoolctl) and, when torch is loaded, its intra-op pool.
@@ -88,7 +93,7 @@ def thread_limit(threads: int | None):
     """
     from threadpoolctl import threadpool_limits
 
-    n = int(threads) if threads else usable_cores()
+    n = threads_in_force(threads)
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch else None
     with threadpool_limits(limits=n):

@@ -17,8 +17,26 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from harness.errors import UserError
 
 AXES = ("dataset", "features", "model", "device")
-#: Keys of an option's config that describe it but don't change what a trial computes.
-_DESCRIPTIVE = ("description",)
+#: What a trial computes, per axis: the trial key hashes these and nothing else, so a
+#: description, a name, ``kinds:`` or any other planning metadata can change freely without
+#: breaking the pairing of runs across commits. ``keeps_shape`` counts: it decides the input
+#: shape a deep model sees.
+COMPUTES = {"dataset": ("loader",), "features": ("transformer", "keeps_shape"), "model": ("estimator",)}
+
+
+def chosen_axes(overrides) -> dict[str, Any]:
+    """Axes set on the command line (``model=svm_rbf``, ``seed=1``): they replace a suite's matrix."""
+    out: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, value = str(item).partition("=")
+        if sep and key in (*AXES, "seed"):
+            if key == "seed":
+                try:
+                    value = int(value)
+                except ValueError:
+                    raise UserError(f"invalid override {item}: seed must be an integer") from None
+            out[key] = value
+    return out
 
 
 @dataclass
@@ -58,18 +76,20 @@ class Plan:
     suite: DictConfig
     trials: list[Trial]
     dropped: list[str]  # one line per incompatible combination left out
+    chosen: dict[str, Any] = field(default_factory=dict)  # axes the command line chose
+    overrides: list[str] = field(default_factory=list)  # the overrides the config was composed with
 
 
 def trial_key(nodes: dict[str, DictConfig]) -> str:
-    """Stable 12-hex hash of what a trial computes: seed and device excluded.
+    """Stable 12-hex hash of what a trial computes (:data:`COMPUTES`): seed and device excluded.
 
     Two trials with the same key fit the same model to the same data; their rows differ
     only in seed, device and threads, so GPU/CPU speedups and cross-run comparisons pair up.
     """
     payload = {}
-    for axis in ("dataset", "features", "model"):
+    for axis, keys in COMPUTES.items():
         cont = OmegaConf.to_container(nodes[axis], resolve=True)
-        payload[axis] = {k: v for k, v in cont.items() if k not in _DESCRIPTIVE}
+        payload[axis] = {k: cont.get(k) for k in keys}
     blob = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
@@ -149,7 +169,7 @@ def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
             cache[(axis, name)] = load(axis, str(name))
         return cache[(axis, name)]
 
-    trials, dropped, seen = [], [], set()
+    trials, dropped, seen = [], [], {}
     for combo in combos:
         nodes = {axis: node(axis, combo[axis]) for axis in AXES}
         overrides = {k: v for k, v in combo.items() if k not in AXES}
@@ -169,12 +189,14 @@ def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
         key = trial_key(nodes)
         probe = Trial(seed=0, key=key, **nodes)
         if (key, probe.where) in seen:
+            if seen[(key, probe.where)] != label:
+                dropped.append(f"{label}: computes the same as {seen[(key, probe.where)]}")
             continue
-        seen.add((key, probe.where))
+        seen[(key, probe.where)] = label
         for seed in seeds:
             trials.append(Trial(seed=int(seed), overrides=overrides, key=key, **nodes))
     trials.sort(key=lambda t: (t.dataset.name, t.seed, t.features.name))
-    return Plan(suite=suite, trials=trials, dropped=sorted(set(dropped)))
+    return Plan(suite=suite, trials=trials, dropped=sorted(set(dropped)), chosen=chosen)
 
 
 def _set_path(cfg: DictConfig, path: str, value: Any, suite: str) -> None:

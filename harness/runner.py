@@ -1,7 +1,7 @@
 """Execute a plan: run its trials, append a record as each ends, resume, report.
 
-``execute`` is the plain function behind ``harness run`` (STYLE.md #6): tests call it
-with a composed config, the CLI calls it from Hydra's entry point.
+``execute`` is the plain function behind ``harness run``; callers reach it through
+:func:`harness.api.execute`, with a plan from :func:`harness.api.plan`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from harness import environment, fingerprint
-from harness.config import load_option
 from harness.errors import UserError
 from harness.execution import make_executor
 from harness.measure import usable_cores
-from harness.plan import AXES, Plan, Trial, expand
+from harness.plan import Plan, Trial
+from harness.schema import INTERRUPTED, NO_CUDA
 from harness.store import RUN_FILE, RunWriter, ok_trial_ids, read_run_info
-from harness.trial import Outcome, check_estimator_config, skipped
+from harness.trial import Outcome, skipped
 
 
 @dataclass
@@ -45,20 +45,6 @@ class RunResult:
 
 class Interrupted(KeyboardInterrupt):
     """Raised from a SIGINT/SIGTERM handler so the current trial stops where it is."""
-
-
-def make_plan(cfg: DictConfig, chosen: dict) -> Plan:
-    selected = {axis: cfg[axis] for axis in AXES}
-    plan = expand(cfg.suite, load_option, chosen=chosen, selected=selected)
-    if not plan.trials:
-        why = f" ({len(plan.dropped)} combinations were incompatible: {plan.dropped[0]} ...)" if plan.dropped else ""
-        raise UserError(f"suite {cfg.suite.name} plans no trials{why}; check its matrix and your overrides")
-    checked = set()
-    for trial in plan.trials:
-        if id(trial.model) not in checked:
-            checked.add(id(trial.model))
-            check_estimator_config(trial.model.estimator, trial.model.name)
-    return plan
 
 
 class _Devices:
@@ -112,19 +98,15 @@ def _claim(run_dir: Path, cfg: DictConfig, resume: bool, shared: bool) -> None:
         raise UserError(f"{run_dir} already holds a run; pick another run_id, or resume it with resume={run_dir}")
 
 
-def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | None = None,
-            job: str = "0", overrides: list[str] | None = None, stream=None,
-            shared_dir: bool = False, plan: Plan | None = None) -> RunResult:
-    """Plan ``cfg.suite``, run the trials not yet ok, record each, and write the report.
+def execute(cfg: DictConfig, plan: Plan, run_dir: Path | str | None = None, job: str = "0",
+            stream=None, shared_dir: bool = False) -> RunResult:
+    """Run the plan's trials not yet ok, record each, and write the report.
 
     ``cfg.resume`` (a run dir) appends to that run and skips its ok trials; ``cfg.shard``
     of ``cfg.n_shards`` runs every n-th trial, for launchers that spread a plan over jobs.
-    ``plan`` replaces the suite's own plan (tests shrink one this way).
     Raises UserError for problems with the user's input; records already written stay.
     """
     stream = stream or sys.stderr
-    chosen = chosen or {}
-    plan = plan or make_plan(cfg, chosen)
     resume = cfg.get("resume")
     run_dir = Path(resume or run_dir or Path(cfg.results_dir) / cfg.suite.name / cfg.run_id)
     _claim(run_dir, cfg, bool(resume), shared_dir)
@@ -137,8 +119,8 @@ def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | N
         trials = [t for t in trials if t.trial_id not in done]
     writer = RunWriter(run_dir, job=job)
     writer.write_run_info({
-        "run_id": run_dir.name, "suite": cfg.suite.name, "overrides": overrides or [],
-        "chosen": chosen, "n_trials": len(plan.trials), "dropped": plan.dropped,
+        "run_id": run_dir.name, "suite": cfg.suite.name, "overrides": list(plan.overrides),
+        "chosen": dict(plan.chosen), "n_trials": len(plan.trials), "dropped": plan.dropped,
         "config": OmegaConf.to_container(cfg, resolve=True),
         "environment": environment.capture(load_torch=any(str(t.device.type) != "cpu" for t in plan.trials)),
         **fingerprint.capture(),  # machine fingerprint and calibration, for `harness compare`
@@ -151,7 +133,7 @@ def execute(cfg: DictConfig, chosen: dict | None = None, run_dir: Path | str | N
               file=stream, flush=True)
     try:
         with _signals_interrupt() as guard:
-            _loop(trials, cfg, run_dir, writer, result, job, stream, n_shards, guard)
+            run_trials(trials, cfg, run_dir, writer, result, job, stream, n_shards, guard)
     except UserError:
         _discard_if_empty(run_dir)
         raise
@@ -170,8 +152,9 @@ def _threads_per_job(trial: Trial, n_jobs: int):
     return max(1, usable_cores() // n_jobs)
 
 
-def _loop(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter,
-          result: RunResult, job: str, stream, n_jobs: int = 1, guard=None) -> None:
+def run_trials(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter,
+               result: RunResult, job: str, stream, n_jobs: int = 1, guard=None) -> None:
+    """The loop of :func:`execute`: run each trial, write its record, count it."""
     guard = guard or _signals_interrupt()
     devices = _Devices()
     executor = make_executor(cfg.suite.get("trial_timeout_s"), cfg.suite.get("max_memory_gb"))
@@ -183,10 +166,10 @@ def _loop(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter
                    "target_accuracy": cfg.suite.get("target_accuracy"), "parallel_jobs": n_jobs,
                    "threads": _threads_per_job(trial, n_jobs)}
             try:
-                out = skipped(trial, ctx, skip) if skip else executor.run(trial, ctx)
+                out = skipped(trial, ctx, skip, NO_CUDA) if skip else executor.run(trial, ctx)
             except Interrupted as exc:
-                out = skipped(trial, ctx, f"interrupted by {exc} before it finished")
-                out.record["status"] = "interrupted"
+                out = skipped(trial, ctx, f"interrupted by {exc} before it finished", INTERRUPTED,
+                              status="interrupted")
                 with guard.deferred():
                     _write(writer, run_dir, job, trial, out)
                 raise

@@ -10,8 +10,8 @@ SCHEMA_VERSION = 1
 RECORD_COLUMNS = (
     "run_id", "suite", "key", "trial_id",
     "dataset", "features", "model", "family",
-    "device", "seed", "n_train", "n_test", "n_features", "n_classes",
-    "status", "error",
+    "raw_input", "device", "seed", "n_train", "n_test", "n_features", "n_classes",
+    "status", "error", "skip_reason",
     "accuracy", "balanced_accuracy", "f1_macro", "log_loss",
     "features_s", "fit_s", "predict_s", "cpu_s", "peak_rss_mb", "threads",
     "started_at",
@@ -19,14 +19,17 @@ RECORD_COLUMNS = (
 
 #: Extra columns a deep (torch) trial adds; NaN or absent for other families.
 DEEP_COLUMNS = (
-    "n_params", "epochs", "steps", "samples_per_s", "warmup_s", "peak_gpu_mb",
+    "n_params", "epochs", "steps", "samples_per_s", "epoch_s", "warmup_s", "peak_gpu_mb",
     "flops_per_sample", "achieved_tflops", "time_to_target_s",
 )
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")
 #: ``interrupted``: a SIGINT/SIGTERM stopped the trial; ``resume=RUN_DIR`` runs it again.
 STATUSES = ("ok", "failed", "timeout", "skipped", "interrupted")
-FAMILIES = ("classical", "perceptron", "deep")
+#: Why a trial did not run (``skip_reason``; "" for trials that ran).
+NO_CUDA, INTERRUPTED = SKIP_REASONS = ("no_cuda", "interrupted")
+#: A model's family (its config's ``family``): what the findings compare.
+CLASSICAL, PERCEPTRON, DEEP = FAMILIES = ("classical", "perceptron", "deep")
 KINDS = ("image", "signal", "tabular", "points")
 
 #: Prefix of flattened hyperparameter columns: model params are ``p_<name>``,

@@ -205,6 +205,16 @@ def load(paths, all_records: bool = False) -> "pandas.DataFrame":  # noqa: F821
                "predict_s", "cpu_s", "peak_rss_mb"]
     df[numeric] = df[numeric].apply(pd.to_numeric, errors="coerce")
     df["error"] = df["error"].fillna("")
+    # Migration for records of schema 1 written before the raw_input and skip_reason columns
+    # existed: fill them here, once, so nothing downstream goes by a features name or an error text.
+    # Then the only raw input was the features set named "raw", and only CUDA trials said "CUDA".
+    raw = df["raw_input"] if "raw_input" in df else pd.Series(np.nan, index=df.index, dtype=object)
+    df["raw_input"] = raw.where(raw.notna(), df["features"].eq("raw")).astype(bool)
+    was = np.select([df["status"].eq("interrupted"),
+                     df["status"].eq("skipped") & df["error"].astype(str).str.contains("CUDA")],
+                    ["interrupted", "no_cuda"], "")
+    reason = df["skip_reason"] if "skip_reason" in df else pd.Series(np.nan, index=df.index, dtype=object)
+    df["skip_reason"] = reason.where(reason.notna(), pd.Series(was, index=df.index, dtype=object))
     return df
 
 
@@ -218,14 +228,55 @@ def load_predictions(paths) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def load_curves(paths) -> "pandas.DataFrame":  # noqa: F821
-    """Training curves as a long DataFrame: one row per (trial_id, evaluation)."""
+def load_curves(paths, trial_ids=None) -> "pandas.DataFrame":  # noqa: F821
+    """Training curves as a long DataFrame: one row per (trial_id, evaluation).
+
+    ``trial_ids`` keeps only those trials' curves (the others are parsed but not expanded).
+    """
     import pandas as pd
 
+    keep = None if trial_ids is None else set(map(str, trial_ids))
     rows = [{"trial_id": obj["trial_id"], **p}
             for run_dir in run_dirs(paths) for f in sorted(run_dir.glob("curves-*.jsonl"))
-            for obj in read_jsonl(f) for p in obj.get("points", [])]
+            for obj in read_jsonl(f) if keep is None or str(obj.get("trial_id")) in keep
+            for p in obj.get("points", [])]
     return pd.DataFrame(rows)
+
+
+def copy_run(src: Path | str, dst: Path | str) -> Path:
+    """Copy a run dir's files (run.json and its records, predictions and curves) to ``dst``.
+
+    The copy is written to a temporary sibling of ``dst`` and renamed into place, so
+    ``dst`` either holds the whole run or does not exist. Symlinks are never followed: a
+    symlinked run dir is refused and a symlinked file inside one is left out. ``dst`` must
+    not exist yet.
+    """
+    src, dst = Path(src), Path(dst)
+    if src.is_symlink() or not src.is_dir() or not _is_run_dir(src):
+        raise UserError(f"{src} is not a run dir (a directory written by `harness run`, not a symlink)")
+    if dst.exists() or dst.is_symlink():
+        raise UserError(f"{dst} exists already; copy a run only to a new path")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}")
+    tmp.mkdir()
+    try:
+        with os.scandir(src) as entries:
+            names = sorted(e.name for e in entries if e.is_file(follow_symlinks=False) and (
+                e.name == RUN_FILE or (e.name.startswith(_RUN_FILES) and e.name.endswith(".jsonl"))))
+        for name in names:
+            fd = os.open(src / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as fin, open(tmp / name, "xb") as fout:
+                while chunk := fin.read(1 << 20):
+                    fout.write(chunk)
+                fout.flush()
+                os.fsync(fout.fileno())
+        os.rename(tmp, dst)
+    except BaseException:
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+        raise
+    return dst
 
 
 def ok_trial_ids(run_dir: Path | str) -> set[str]:

@@ -1,6 +1,6 @@
 """Run one trial: featurize → fit → evaluate. Never raises: an error becomes a record.
 
-Only the work is timed (STYLE.md #2): data loading, feature extraction and scoring stay
+Only the work is timed: data loading, feature extraction and scoring stay
 outside the fit and predict timers; feature extraction is timed on its own (``features_s``).
 """
 
@@ -16,8 +16,9 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from harness.data.base import Dataset
-from harness.measure import Stopwatch, peak_rss_mb, reset_peak_rss, rss_mb, thread_limit
+from harness.measure import Stopwatch, peak_rss_mb, reset_peak_rss, rss_mb, thread_limit, threads_in_force
 from harness.plan import Trial
+from harness.schema import PARAM_PREFIX
 
 NAN = float("nan")
 
@@ -47,7 +48,8 @@ def one_line(exc: BaseException) -> str:
     return msg[:500]
 
 
-def _instantiate(node: DictConfig):
+def build(node: DictConfig):
+    """The object a config node describes (``_target_`` and its parameters)."""
     from hydra.utils import instantiate
 
     return instantiate(node, _convert_="all")
@@ -62,7 +64,7 @@ def check_estimator_config(node: DictConfig, name: str) -> None:
     from harness.errors import UserError
 
     try:
-        est = _instantiate(node)
+        est = build(node)
     except Exception as exc:  # noqa: BLE001 - a config that can't build is the user's to fix
         cause = exc.__cause__ or exc
         raise UserError(f"model {name} cannot be built from its config: {one_line(cause)}") from None
@@ -76,7 +78,7 @@ def check_estimator_config(node: DictConfig, name: str) -> None:
                         f"the model's YAML or your overrides)") from None
 
 
-def _set_known(est, **values) -> None:
+def set_known(est, **values) -> None:
     """Give an estimator the run's context for the parameters it declares."""
     params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
     known = {k: v for k, v in values.items() if k in params}
@@ -88,8 +90,8 @@ def featurize(trial: Trial, data: Dataset) -> Features:
     """Fit the trial's feature transformer on the training split only; transform both splits."""
     X_train = data.X_train.reshape(len(data.X_train), -1)
     X_test = data.X_test.reshape(len(data.X_test), -1)
-    transformer = _instantiate(trial.features.transformer)
-    _set_known(transformer, random_state=trial.seed, input_shape=data.shape)
+    transformer = build(trial.features.transformer)
+    set_known(transformer, random_state=trial.seed, input_shape=data.shape)
     watch = Stopwatch()
     with watch.time():
         F_train = np.asarray(transformer.fit_transform(X_train, data.y_train), dtype=np.float32)
@@ -120,15 +122,18 @@ def base_record(trial: Trial, ctx: dict) -> dict:
         "trial_id": trial.trial_id, "dataset": trial.dataset.name, "features": trial.features.name,
         "model": trial.model.name, "variant": trial.variant, "family": trial.model.family,
         "device": ctx.get("device", trial.device.type), "device_requested": trial.device.name,
-        "seed": trial.seed, "status": "ok", "error": "", "parallel_jobs": ctx.get("parallel_jobs", 1),
+        "raw_input": bool(trial.features.get("raw_input", False)),
+        "seed": trial.seed, "status": "ok", "error": "", "skip_reason": "",
+        "threads": threads_in_force(ctx.get("threads", trial.device.get("threads"))),
+        "parallel_jobs": ctx.get("parallel_jobs", 1),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     for metric in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
                    "predict_s", "cpu_s", "peak_rss_mb"):
         rec[metric] = NAN
-    rec.update(flat_params(trial.model.estimator, "p_"))
-    rec.update(flat_params(trial.features.transformer, "p_features_"))
-    rec.update(flat_params(trial.dataset.loader, "p_dataset_"))
+    rec.update(flat_params(trial.model.estimator, PARAM_PREFIX))
+    rec.update(flat_params(trial.features.transformer, f"{PARAM_PREFIX}features_"))
+    rec.update(flat_params(trial.dataset.loader, f"{PARAM_PREFIX}dataset_"))
     return rec
 
 
@@ -156,14 +161,14 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
                features_s=feats.seconds)
     sync = _sync_for(rec["device"])
     try:
-        est = _instantiate(trial.model.estimator)
+        est = build(trial.model.estimator)
         if rec["device"] != "cpu" and "device" not in est.get_params(deep=False):
             rec["device"] = "cpu"  # e.g. scikit-learn: runs where its library can, labelled so
-        _set_known(est, random_state=trial.seed, device=rec["device"],
+        set_known(est, random_state=trial.seed, device=rec["device"],
                    input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
         if "torch" in type(est).__module__:  # loaded now, so thread_limit pins its pool from the first trial
             import torch  # noqa: F401
-        with thread_limit(ctx.get("threads", trial.device.get("threads"))) as n_threads:
+        with thread_limit(rec["threads"]) as n_threads:
             rec["threads"] = n_threads
             reset = reset_peak_rss()
             rss_before = rss_mb()
@@ -204,9 +209,10 @@ def _sync_for(device: str):
     return torch.cuda.synchronize
 
 
-def skipped(trial: Trial, ctx: dict, reason: str) -> Outcome:
+def skipped(trial: Trial, ctx: dict, reason: str, code: str, status: str = "skipped") -> Outcome:
+    """A record for a trial that did not run: ``code`` is its ``skip_reason`` (see schema.SKIP_REASONS)."""
     rec = base_record(trial, ctx)
-    rec.update(status="skipped", error=reason)
+    rec.update(status=status, error=reason, skip_reason=code)
     return Outcome(rec)
 
 

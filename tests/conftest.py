@@ -1,4 +1,4 @@
-"""Fixtures: compose the real configs under suites/, shrunk by overrides (STYLE.md #7)."""
+"""Fixtures: compose the real configs under suites/, shrunk by overrides, through harness.api."""
 
 from __future__ import annotations
 
@@ -21,24 +21,12 @@ def _cache_dir(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def compose(tmp_path):
     """``compose(*overrides)`` returns the composed primary config, results in tmp_path."""
-    from hydra import compose as hcompose
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from harness.app import setup
-    from harness.config import suites_dir
-
-    setup()
-    GlobalHydra.instance().clear()
-    ctx = initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="test")
-    ctx.__enter__()
+    from harness import api
 
     def _compose(*overrides: str):
-        return hcompose(config_name="config",
-                        overrides=[f"results_dir={tmp_path / 'results'}", *overrides])
+        return api.compose([f"results_dir={tmp_path / 'results'}", *overrides])
 
-    yield _compose
-    ctx.__exit__(None, None, None)
+    return _compose
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from conftest import run_cli
 from harness.compare import Options, Side, compare, markdown, to_dict
 from harness.compare.match import frame
+from harness.compare.verdict import Untested
 from harness.store import RunWriter
 
 
@@ -23,7 +25,7 @@ def rec(key="k1", seed=0, run_id="r0", acc=0.90, fit=0.10, predict=0.02, status=
             "accuracy": acc if status == "ok" else None, "balanced_accuracy": acc if status == "ok" else None,
             "f1_macro": acc if status == "ok" else None, "fit_s": fit if status == "ok" else None,
             "predict_s": predict if status == "ok" else None, "peak_rss_mb": rss if status == "ok" else None,
-            "threads": threads if status == "ok" else None, **extra}
+            "threads": threads, **extra}
 
 
 def side(rows, fingerprint="fp-a", calibration=0.01, predictions=None) -> Side:
@@ -133,6 +135,18 @@ def test_groups_are_key_device_and_threads():
     assert {(g.threads, g.verdict) for g in result.groups} == {(1, "unchanged"), (2, "missing")}
 
 
+def test_threads_come_from_the_column_not_the_trial_id():
+    """An old record without ``threads`` is unknown (-1), whatever its trial id looks like."""
+    old = {k: v for k, v in rec(status="failed", threads=4).items() if k != "threads"}
+    assert old["trial_id"].endswith("cpux4-s0")
+    df = frame([old, rec(key="k2", threads=2)])
+    assert df["threads"].tolist() == [-1, 2]
+    # The other side knows the thread count of that key and device: the failure lands in its group.
+    result = compare(side([rec(threads=1)]), side([old]))
+    assert [(g.threads, g.verdict) for g in result.groups] == [(1, "failed")]
+    assert result.exit_code == 1
+
+
 def test_time_only_on_the_same_machine_unless_cross_machine():
     rng = np.random.default_rng(6)
     base = noisy_runs(rng)
@@ -152,8 +166,17 @@ def test_times_under_the_floor_are_not_tested():
     rng = np.random.default_rng(7)
     base = noisy_runs(rng, fit=0.001)
     cand = noisy_runs(rng, fit=0.001, factor=2.0, prefix="c")
-    fit = compare(side(base), side(cand)).groups[0].test("fit_s")
-    assert fit.outcome == "untested" and "too short" in fit.note
+    result = compare(side(base), side(cand), Options(metrics=(), time_metrics=("fit_s",)))
+    g = result.groups[0]
+    (fit,) = g.tests
+    assert fit.outcome == "untested" and fit.untested is Untested.BELOW_FLOOR and "too short" in fit.note
+    # Twice as slow, but under the floor: more samples can't make it measurable, so no re-run.
+    assert fit.effect == pytest.approx(2.0, rel=0.1) and not g.flagged
+    assert to_dict(result)["groups"][0]["tests"][0]["untested"] == "below_floor"
+    # Above the floor the same slowdown is flagged (and judged).
+    slow = compare(side(noisy_runs(rng)), side(noisy_runs(rng, factor=2.0, prefix="c")),
+                   Options(metrics=(), time_metrics=("fit_s",)))
+    assert slow.groups[0].flagged and slow.groups[0].tests[0].untested is None
 
 
 def _predictions(n, wrong, seed):
@@ -176,6 +199,9 @@ def test_single_seed_uses_mcnemar_on_stored_predictions():
     # Without predictions one seed can't be tested: no verdict from noise.
     bare = compare(side(base_rows), side(cand_rows)).groups[0]
     assert bare.test("accuracy").outcome == "untested" and bare.verdict == "unchanged"
+    assert bare.test("accuracy").untested is Untested.TOO_FEW
+    assert bare.flagged  # 4 points down: worth re-running, unlike a time under the floor
+    assert "−4.00 (untested)" in markdown(compare(side(base_rows), side(cand_rows)))
 
 
 def test_reproducible_trials_use_mcnemar_across_seeds():
@@ -264,7 +290,10 @@ def test_cli_exit_codes(tmp_path):
 
     ok = run_cli("compare", str(base), str(same), "--json", str(tmp_path / "c.json"))
     assert ok.returncode == 0, ok.stderr
-    assert "no regression" in ok.stdout and json.loads((tmp_path / "c.json").read_text())["exit_code"] == 0
+    written = json.loads((tmp_path / "c.json").read_text())
+    assert "no regression" in ok.stdout and written["exit_code"] == 0
+    # The command line's defaults are the API's (Options), not a second copy of them.
+    assert written["options"] == json.loads(json.dumps(asdict(Options())))
 
     bad = run_cli("compare", str(base), str(worse), "--md", str(tmp_path / "c.md"))
     assert bad.returncode == 1, bad.stderr
@@ -282,12 +311,10 @@ def test_cli_exit_codes(tmp_path):
         assert out.stderr.startswith("harness: error:") and len(out.stderr.strip().splitlines()) == 1
 
 
-def test_cli_unreadable_baseline_file(tmp_path):
+def test_cli_empty_run_dir(tmp_path):
     run = write_run(tmp_path / "run", [rec()])
-    broken = tmp_path / "b" / "syn.jsonl"
-    broken.parent.mkdir()
-    broken.write_text("")
-    out = run_cli("compare", "--baseline", str(broken), str(run))
+    empty = write_run(tmp_path / "empty", [])
+    out = run_cli("compare", str(empty), str(run))
     assert out.returncode == 2 and "no records" in out.stderr
 
 
@@ -297,7 +324,7 @@ def test_load_guard_leaves_times_of_a_busier_machine_unjudged():
     busy = noisy_runs(rng, factor=1.6, prefix="c")  # the whole machine was slower: so was its calibration
     result = compare(side(base, calibration=0.010), side(busy, calibration=0.017))
     fit = result.groups[0].test("fit_s")
-    assert fit.outcome == "untested" and "calibration" in fit.note
+    assert fit.outcome == "untested" and fit.untested is Untested.LOAD and "calibration" in fit.note
     assert result.exit_code == 0 and "Load:" in markdown(result)
     assert result.groups[0].flagged  # --confirm would re-run it
     off = compare(side(base, calibration=0.010), side(busy, calibration=0.017), Options(load_guard=0))

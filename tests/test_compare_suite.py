@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,18 @@ def saved(tmp_path_factory):
     return root, root / "baselines", cand
 
 
-def test_baseline_files_hold_records_predictions_and_machine(saved):
-    _, bdir, _ = saved
-    records = [json.loads(line) for line in (bdir / "smoke.jsonl").read_text().splitlines()]
+def test_the_baseline_is_a_copy_of_the_run_dir(saved):
+    root, bdir, _ = saved
+    (run,) = (bdir / "smoke").iterdir()
+    source = root / "smoke" / run.name
+    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in source.iterdir()
+                                                           if p.suffix in (".json", ".jsonl"))
+    for f in run.iterdir():
+        assert f.read_bytes() == (source / f.name).read_bytes()
+    records = [json.loads(line) for line in (run / "records-0.jsonl").read_text().splitlines()]
     assert len(records) == 6 and all(r["status"] == "ok" for r in records)
-    assert len((bdir / "smoke.predictions.jsonl").read_text().splitlines()) == 6
-    info = json.loads((bdir / "smoke.run.json").read_text())
-    assert info["suite"] == "smoke" and info["config"]["suite"]["name"] == "smoke"
-    (run,) = info["baseline"]["runs"].values()
-    assert run["fingerprint"]["id"] and run["calibration"]["score_s"] > 0
+    info = json.loads((run / "run.json").read_text())
+    assert info["suite"] == "smoke" and info["fingerprint"]["id"] and info["calibration"]["score_s"] > 0
 
 
 def test_compare_with_the_saved_baseline_is_clean(saved):
@@ -50,21 +54,22 @@ def _worse_baseline(bdir: Path, dest: Path) -> Path:
     """A copy of the baseline whose models were perfect: the candidate then lost accuracy."""
     from harness.store import decode_labels, encode_labels
 
-    dest.mkdir(exist_ok=True)
-    rows = [json.loads(line) for line in (bdir / "smoke.jsonl").read_text().splitlines()]
-    (dest / "smoke.jsonl").write_text("".join(json.dumps({**r, "accuracy": 1.0}) + "\n" for r in rows))
+    (src,) = (bdir / "smoke").iterdir()
+    run = dest / "smoke" / src.name
+    run.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in (src / "records-0.jsonl").read_text().splitlines()]
+    (run / "records-0.jsonl").write_text("".join(json.dumps({**r, "accuracy": 1.0}) + "\n" for r in rows))
     preds = []
-    for line in (bdir / "smoke.predictions.jsonl").read_text().splitlines():
+    for line in (src / "predictions-0.jsonl").read_text().splitlines():
         obj = json.loads(line)
         obj["y_pred"] = encode_labels(decode_labels(obj["y_true"]))
         preds.append(json.dumps(obj) + "\n")
-    (dest / "smoke.predictions.jsonl").write_text("".join(preds))
+    (run / "predictions-0.jsonl").write_text("".join(preds))
     # These records were not produced by this code, so the baseline must not look re-runnable
     # (on a clean checkout at the baseline's commit it would, and --confirm would re-run it too).
-    info = json.loads((bdir / "smoke.run.json").read_text())
-    for run in info["baseline"]["runs"].values():
-        run["environment"]["git_harness"] = {"commit": "0" * 40, "dirty": False}
-    (dest / "smoke.run.json").write_text(json.dumps(info))
+    info = json.loads((src / "run.json").read_text())
+    info["environment"]["git_harness"] = {"commit": "0" * 40, "dirty": False}
+    (run / "run.json").write_text(json.dumps(info))
     return dest
 
 
@@ -89,7 +94,7 @@ def test_interleaved_confirmation_through_the_api(saved):
     root, bdir, cand = saved
     from harness.compare import Options, compare, confirm, load_side
 
-    base, cand_side = load_side(str(bdir / "smoke.jsonl")), load_side(str(cand))
+    base, cand_side = load_side(str(bdir / "smoke")), load_side(str(cand))
     # A zero tolerance flags every timed group, so something is re-run.
     opts = Options(time_tol=1.0, time_low=10.0, min_time_s=0.0, metrics=())
     first = compare(base, cand_side, opts)
@@ -110,12 +115,66 @@ def test_baseline_save_from_runs_and_cross_machine(saved, tmp_path):
     root, _, cand = saved
     out = run_cli("baseline", "save", "--from", str(cand), "--dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
-    assert (tmp_path / "smoke.jsonl").exists()
-    info = json.loads((tmp_path / "smoke.run.json").read_text())
-    (run,) = info["baseline"]["runs"].values()
-    run["fingerprint"]["id"] = "another-box"
-    (tmp_path / "smoke.run.json").write_text(json.dumps(info))
-    other = run_cli("compare", "--baseline", str(tmp_path / "smoke.jsonl"), str(cand))
+    saved_json = tmp_path / "smoke" / cand.name / "run.json"
+    info = json.loads(saved_json.read_text())
+    info["fingerprint"]["id"] = "another-box"
+    saved_json.write_text(json.dumps(info))
+    other = run_cli("compare", "--baseline", str(tmp_path / "smoke"), str(cand))
     assert other.returncode == 0 and "Time not compared: different machines" in other.stdout
-    cross = run_cli("compare", "--baseline", str(tmp_path / "smoke.jsonl"), str(cand), "--cross-machine")
+    cross = run_cli("compare", "--baseline", str(tmp_path / "smoke"), str(cand), "--cross-machine")
     assert cross.returncode in (0, 1) and "divided by its run's calibration" in cross.stdout
+
+
+FLAKY_MODEL = '''
+import os
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+
+class Flaky(BaseEstimator, ClassifierMixin):
+    """Predicts the most frequent class; fails on two-feature data while the marker file exists."""
+
+    def fit(self, X, y):
+        if X.shape[1] == 2 and os.path.exists(os.environ["FLAKY_MARKER"]):
+            raise RuntimeError("flaky: failed this time")
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.label_ = self.classes_[np.argmax(counts)]
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.label_)
+'''
+
+
+def test_a_trial_fixed_by_resume_counts_as_it_finally_ended(tmp_path, monkeypatch):
+    """A trial that failed and then succeeded on `resume=` is ok, for compare as for store.load."""
+    from harness import store
+
+    (tmp_path / "flakypkg").mkdir()
+    (tmp_path / "flakypkg" / "__init__.py").write_text(FLAKY_MODEL)
+    conf = tmp_path / "myconf" / "model"
+    conf.mkdir(parents=True)
+    (conf / "flaky.yaml").write_text("name: flaky\ndescription: fails while a marker file exists\n"
+                                     "family: classical\nestimator:\n  _target_: flakypkg.Flaky\n")
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("FLAKY_MARKER", str(marker))
+    args = ["--config-dir", str(tmp_path / "myconf"), "suite=smoke", "model=flaky",
+            f"results_dir={tmp_path / 'results'}", "report=false", "progress=false"]
+    base = run_cli("run", *args, "run_id=base")
+    assert base.returncode == 0, base.stderr
+    marker.write_text("")
+    first = run_cli("run", *args, "run_id=cand")
+    assert first.returncode not in (0, 2), first.stderr  # the moons trial failed
+    cand = tmp_path / "results" / "smoke" / "cand"
+    marker.unlink()
+    again = run_cli("run", *args, f"resume={cand}")
+    assert again.returncode == 0, again.stderr
+
+    every = store.load(cand, all_records=True)
+    assert sorted(every["status"]) == ["failed", "ok", "ok"]  # the failure is still on disk
+    assert list(store.load(cand)["status"]) == ["ok", "ok"]
+    out = run_cli("compare", str(tmp_path / "results" / "smoke" / "base"), str(cand),
+                  "--json", str(tmp_path / "c.json"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads((tmp_path / "c.json").read_text())["counts"]["unchanged"] == 2

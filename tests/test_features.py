@@ -132,7 +132,8 @@ def test_poly_makes_xor_linear():
 @pytest.mark.parametrize("path", FEATURE_YAMLS, ids=lambda p: p.stem)
 def test_feature_config_conforms(path):
     cfg = OmegaConf.load(path)
-    assert set(cfg) == {"name", "description", "applies_to", "keeps_shape", "transformer"}
+    assert set(cfg) - {"raw_input"} == {"name", "description", "applies_to", "keeps_shape", "transformer"}
+    assert cfg.get("raw_input", False) == (path.stem == "raw")  # the input itself, and only it
     assert cfg.name == path.stem
     assert cfg.description and "\n" not in cfg.description.strip()
     assert cfg.applies_to and set(cfg.applies_to) <= set(KINDS)
@@ -155,7 +156,7 @@ def test_feature_config_conforms(path):
         clone(est)  # YAML lists became params scikit-learn can clone
 
 
-# -- accuracy against the anchors (ANCHORS.md) ----------------------------------------
+# -- accuracy against careful baselines measured on this kind of machine ------------------
 def _mnist1d():
     from harness.data.mnist1d import load_mnist1d
 

@@ -31,7 +31,7 @@ def hardware_run(path: Path, gpu: bool) -> Path:
         rows += [rec("mnist1d", "cnn", "deep", s, 0.95, fit_s=0.5, key="k-cnn", device="cuda") for s in range(2)]
     else:
         rows += [rec("mnist1d", "cnn", "deep", s, None, device="cuda", key="k-cnn", status="skipped",
-                     error="CUDA is not available") for s in range(2)]
+                     error="CUDA is not available", skip_reason="no_cuda") for s in range(2)]
     run = make_run(path, rows, suite="hardware", question="What does a GPU buy?",
                    env=ENV_GPU if gpu else ENV_CPU)
     write_report(run, plots=False)
@@ -52,6 +52,26 @@ def test_gpu_section_comes_from_gpu_runs(findings, tmp_path):
     assert "Not measured" not in text
     assert "Measured on GPU: NVIDIA H100" in text and "### hardware" in text
     assert "cnn 20.0×" in text  # the CPU-over-GPU fit-time speedup of the run above
+
+
+def test_section_lists_every_finding_in_the_words_of_the_template_table(findings, tmp_path):
+    from harness import store
+    from harness.report import content
+    from harness.report.wording import sentence
+
+    rows = [rec("mnist1d", "cnn", "deep", s, 0.95 + s / 1000, fit_s=10.0) for s in range(3)]
+    rows += [rec("mnist1d", "logreg", "classical", s, 0.80 + s / 1000) for s in range(3)]
+    run = make_run(tmp_path / "perceptron" / "20260101-run", rows, suite="perceptron", question="Q?",
+                   hypothesis="H.")
+    write_report(run, plots=False)
+    found = content.build([run], store.load(run), [store.read_run_info(run)]).answers[0].findings
+    assert [f.kind for f in found] == ["head_to_head", "all_ok"]
+    lines = findings.section("perceptron", run, [])
+    assert lines[:5] == ["### perceptron", "", "**Question.** Q?", "", "**Hypothesis.** H."]
+    bullets = [ln for ln in lines if ln.startswith("- ")]
+    assert bullets == ["- " + sentence(f) for f in found]
+    assert bullets[0].startswith("- On mnist1d the best deep model (cnn, 95.1% ± 0.2) beats the best classical "
+                                 "model (logreg on raw, 80.1% ± 0.2) by 15.0 points")
 
 
 def test_replace_between_keeps_everything_outside_the_markers(findings):

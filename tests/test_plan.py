@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from harness.config import load_option
+from harness.api import option as load_option
 from harness.errors import UserError
 from harness.plan import expand
-from harness.runner import make_plan
+from harness.api import plan as make_plan
 
 
 def suite(**kw):
@@ -63,7 +63,7 @@ def test_key_is_stable_ignores_seed_and_device_and_changes_with_params(compose):
 
 def test_chosen_axes_replace_the_matrix(compose):
     cfg = compose("suite=smoke", "model=svm_rbf", "seed=3")
-    plan = make_plan(cfg, {"model": "svm_rbf", "seed": 3})
+    plan = make_plan(cfg, ["model=svm_rbf", "seed=3"])
     assert {t.model.name for t in plan.trials} == {"svm_rbf"}
     assert {t.seed for t in plan.trials} == {3}
     assert {t.dataset.name for t in plan.trials} == {"digits", "moons"}
@@ -71,7 +71,7 @@ def test_chosen_axes_replace_the_matrix(compose):
 
 def test_command_line_param_edits_reach_the_selected_option(compose):
     cfg = compose("suite=smoke", "model=svm_rbf", "model.estimator.C=3.5")
-    plan = make_plan(cfg, {"model": "svm_rbf"})
+    plan = make_plan(cfg, ["model=svm_rbf", "model.estimator.C=3.5"])
     assert all(t.model.estimator.C == 3.5 for t in plan.trials)
 
 
@@ -93,7 +93,7 @@ SUITES = sorted(p.stem for p in (Path(__file__).parent.parent / "suites" / "suit
 @pytest.mark.parametrize("name", SUITES)
 def test_every_bundled_suite_plans(compose, name):
     cfg = compose(f"suite={name}")
-    plan = make_plan(cfg, {})
+    plan = make_plan(cfg)
     assert plan.trials
     assert all(t.seed in list(cfg.suite.seeds) for t in plan.trials)
     assert cfg.suite.name == name and cfg.suite.question and cfg.suite.description

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from harness import store
-from harness.runner import execute
-from harness.schema import RECORD_COLUMNS
+from harness import api
+from harness.schema import RECORD_COLUMNS, SKIP_REASONS, STATUSES
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 def test_smoke_suite_records_every_trial(compose, tmp_path):
     cfg = compose("suite=smoke", "progress=false")
-    result = execute(cfg, run_dir=tmp_path / "run")
+    result = api.execute(api.plan(cfg), cfg, tmp_path / "run")
     assert result.exit_code == 0
     df = store.load(tmp_path / "run")
     assert len(df) == result.counts["ok"] == 6
@@ -28,6 +28,7 @@ def test_smoke_suite_records_every_trial(compose, tmp_path):
     assert (df["fit_s"] > 0).all() and (df["peak_rss_mb"] > 0).all() and (df["threads"] >= 1).all()
     assert (df["mem_growth_mb"] >= 0).all() and (df["mem_growth_mb"] < df["peak_rss_mb"]).all()
     assert set(df["family"]) == {"classical", "perceptron"}
+    assert df["raw_input"].all() and (df["skip_reason"] == "").all()  # features=raw: the input itself
     digits = df[df["dataset"] == "digits"].iloc[0]
     assert (digits["n_train"], digits["n_test"], digits["n_features"], digits["n_classes"]) == (1347, 450, 64, 10)
     # predictions are stored and agree with the recorded accuracy
@@ -43,8 +44,8 @@ def test_smoke_suite_records_every_trial(compose, tmp_path):
 
 def test_same_seed_same_accuracy(compose, tmp_path):
     cfg = compose("suite=smoke", "progress=false", "report=false", "model=perceptron")
-    a = store.load(execute(cfg, {"model": "perceptron"}, run_dir=tmp_path / "a").run_dir)
-    b = store.load(execute(cfg, {"model": "perceptron"}, run_dir=tmp_path / "b").run_dir)
+    a = store.load(api.execute(api.plan(cfg, ["model=perceptron"]), cfg, tmp_path / "a").run_dir)
+    b = store.load(api.execute(api.plan(cfg, ["model=perceptron"]), cfg, tmp_path / "b").run_dir)
     assert a["accuracy"].tolist() == b["accuracy"].tolist()
 
 
@@ -69,6 +70,21 @@ def test_failing_model_is_recorded_and_run_goes_on(plugin_dir, tmp_path):
     assert len(broken) == 2 and (broken["status"] == "failed").all()
     assert broken["error"].str.contains("ValueError: boom").all()
     assert (df[df["model"] == "knn"]["status"] == "ok").all()
+    assert set(df["status"]) <= set(STATUSES) and (broken["threads"] >= 1).all()  # threads even when failed
     run_dir = df["run_dir"].iloc[0]
     assert "ValueError" in open(os.path.join(run_dir, "errors-0.log")).read()
     assert "failed" in open(os.path.join(run_dir, "report.md")).read()
+
+
+def test_a_cuda_trial_without_a_gpu_is_skipped_with_its_reason(compose, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cfg = compose("suite=smoke", "progress=false", "report=false", "device=cuda", "model=knn",
+                  "dataset=digits", "features=pca")
+    result = api.execute(api.plan(cfg, ["device=cuda", "model=knn", "dataset=digits", "features=pca"]), cfg,
+                         tmp_path / "run")
+    df = store.load(result.run_dir)
+    assert set(df["status"]) == {"skipped"} and set(df["skip_reason"]) == {"no_cuda"} <= set(SKIP_REASONS)
+    assert not df["raw_input"].any() and (df["threads"] >= 1).all()
+    assert df["error"].str.contains("CUDA is not available").all()

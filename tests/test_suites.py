@@ -9,7 +9,7 @@ import pytest
 from omegaconf import open_dict
 
 from harness import store
-from harness.runner import execute, make_plan
+from harness.api import execute, plan as make_plan
 
 pytestmark = pytest.mark.slow
 
@@ -41,14 +41,14 @@ def shrink(trial):
 @pytest.mark.parametrize("name", SUITES)
 def test_suite_runs_shrunk_and_answers_its_question(compose, tmp_path, name):
     cfg = compose(f"suite={name}", "progress=false")
-    plan = make_plan(cfg, {"seed": 0})
+    plan = make_plan(cfg, ["seed=0"])
     seen, trials = set(), []
     for t in plan.trials:  # one trial per key and device, shrunk
         if (t.key, t.where) not in seen:
             seen.add((t.key, t.where))
             trials.append(shrink(t))
     plan.trials = trials
-    result = execute(cfg, run_dir=tmp_path / "run", plan=plan)
+    result = execute(plan, cfg, tmp_path / "run")
     df = store.load(tmp_path / "run")
     assert len(df) == len(trials)
     assert set(df["status"]) <= {"ok", "skipped"}, df[df["status"] != "ok"][["model", "error"]].to_string()

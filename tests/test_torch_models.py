@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.schema import DEEP_COLUMNS
+
 torch = pytest.importorskip("torch")
 
 from sklearn.base import clone  # noqa: E402
@@ -27,9 +29,7 @@ from harness.models.torch.examples import ResidualMLP  # noqa: E402
 MODELS = Path(__file__).resolve().parent.parent / "suites" / "model"
 TORCH_YAMLS = sorted(p for p in MODELS.glob("*.yaml")
                      if "harness.models.torch.TorchClassifier" in p.read_text())
-INFO_KEYS = {"n_params", "epochs", "steps", "samples_per_s", "epoch_s", "warmup_s", "peak_gpu_mb",
-             "flops_per_sample", "achieved_tflops", "time_to_target_s", "device", "bf16",
-             "compile", "channels_last"}
+INFO_KEYS = {*DEEP_COLUMNS, "epoch_s", "device", "bf16", "compile", "channels_last"}
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
@@ -84,7 +84,7 @@ def mnist1d():
     return (X - mu) / sd, d["y"].astype(np.int64), (Xt - mu) / sd, d["y_test"].astype(np.int64)
 
 
-# -- against a reference: scikit-learn's Perceptron (STYLE.md #10) ----------------------------
+# -- against a reference: scikit-learn's Perceptron ------------------------------------------
 def test_perceptron_matches_sklearn_on_separable_data():
     Xtr, ytr, Xte, yte = split(*separable())
     ours = TorchClassifier(arch="perceptron", epochs=30, lr=0.05, batch_size=32,
@@ -257,13 +257,13 @@ def test_diverging_fit_names_its_first_bad_step_in_one_line(optimizer):
 
 def test_diverging_trial_is_recorded_failed_and_the_suite_goes_on(compose, tmp_path):
     from harness import store
-    from harness.runner import execute
+    from harness import api
 
     cfg = compose("suite=smoke", "progress=false", "report=false", "model=mlp",
                   "model.estimator.lr=1e6", "model.estimator.optimizer=sgd",
                   "model.estimator.schedule=constant",
                   "model.estimator.epochs=2", "model.estimator.hidden=[16]")
-    result = execute(cfg, {"model": "mlp"}, run_dir=tmp_path / "run")
+    result = api.execute(api.plan(cfg, ["model=mlp"]), cfg, tmp_path / "run")
     df = store.load(tmp_path / "run")
     assert sorted(df["dataset"]) == ["digits", "moons"]  # digits fails first, moons still runs
     failed = df[df["status"] == "failed"]
@@ -298,7 +298,7 @@ def test_cnn_conv_dims_one_reads_channels_first_signals():
     assert first.in_channels == 2
 
 
-# -- scikit-learn's estimator contract (STYLE.md #4) -----------------------------------------
+# -- scikit-learn's estimator contract -----------------------------------------
 def test_clone_get_set_params_and_not_fitted():
     est = TorchClassifier(arch="cnn", hidden=[64, 64], lr=0.01)
     params = est.get_params()
@@ -348,7 +348,7 @@ def test_sklearn_check_estimator():
     check_estimator(TorchClassifier(hidden=(32,), epochs=30, batch_size=32, device="cpu"))
 
 
-# -- the YAML files are the registry (STYLE.md #5, #8) -------------------------------------
+# -- the YAML files are the registry -------------------------------------
 @pytest.mark.parametrize("path", TORCH_YAMLS, ids=lambda p: p.stem)
 def test_model_yaml_instantiates_and_fits(path):
     from hydra.utils import instantiate

@@ -24,18 +24,9 @@ ONLY = os.environ.get("HARNESS_ASV_ONLY", "")
 
 @lru_cache(maxsize=1)
 def _plan():
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    from harness import api
 
-    from harness.app import setup
-    from harness.config import suites_dir
-    from harness.runner import make_plan
-
-    setup()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="asv"):
-        cfg = compose(config_name="config", overrides=[f"suite={SUITE}"])
-        plan = make_plan(cfg, {})
+    plan = api.plan(api.compose([f"suite={SUITE}"]))
     first = {}
     for t in plan.trials:  # one trial per group: the lowest seed
         name = f"{t.dataset.name}/{t.features.name}/{t.model.name}@{t.where}"
@@ -63,10 +54,10 @@ def _prepared(name: str):
 
 
 def _estimator(trial, feats):
-    from harness.trial import _instantiate, _set_known
+    from harness.trial import build, set_known
 
-    est = _instantiate(trial.model.estimator)
-    _set_known(est, random_state=trial.seed, device="cpu", input_shape=tuple(feats.input_shape))
+    est = build(trial.model.estimator)
+    set_known(est, random_state=trial.seed, device="cpu", input_shape=tuple(feats.input_shape))
     return est
 
 

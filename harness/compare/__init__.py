@@ -4,11 +4,11 @@
 treats seeds and repeated runs as samples, and calls each group improved, regressed,
 unchanged, new, missing or failed (see :mod:`harness.compare.verdict` for the tests).
 Modules: ``match`` (loading and grouping), ``stats`` (the tests), ``verdict``,
-``confirm`` (re-running flagged groups), ``baseline`` (committed baseline files),
+``confirm`` (re-running flagged groups), ``baseline`` (committed baselines: copies of run dirs),
 ``render`` (Markdown, JSON) and ``command`` (the CLI).
 
     from harness.compare import load_side, compare, markdown
-    result = compare(load_side("results/baselines/ci.jsonl"), load_side("results/ci/<run-id>"))
+    result = compare(load_side("results/baselines/ci"), load_side("results/ci/<run-id>"))
     print(markdown(result)); result.exit_code
 """
 

@@ -1,60 +1,69 @@
-"""Baseline files: a suite's records, predictions and run info, meant to be committed.
+"""Baselines: copies of a suite's run dirs under ``results/baselines/<suite>/``, meant to be committed.
 
-``results/baselines/<suite>.jsonl`` holds the records (one per trial and run, as in a run
-dir), ``<suite>.predictions.jsonl`` the test labels and predictions (for paired accuracy
-tests), and ``<suite>.run.json`` the first run's run.json plus, under ``baseline.runs``, the
-machine fingerprint, calibration and environment of every run the baseline was made from.
-Saving from several runs (``--repeats``) gives time comparisons the spread between runs.
+``harness baseline save suite=ci --repeats 3`` runs the suite three times and copies each
+run dir, as it is (run.json, records, predictions, curves), to
+``results/baselines/ci/<run-id>/``. A baseline is read like any other run dirs, by
+:mod:`harness.store`; several runs give time comparisons the spread between runs. Saving
+again replaces the whole suite dir.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import time
+import shutil
 from pathlib import Path
 
 from harness.errors import UserError
 
 DEFAULT_DIR = Path("results") / "baselines"
 
+#: Run files inside a run dir: a ``.jsonl`` path named otherwise is a baseline of the old format.
+_RUN_FILE_PREFIXES = ("records-", "predictions-", "curves-")
 
-def paths(suite: str, directory: Path | str = DEFAULT_DIR) -> dict[str, Path]:
-    d = Path(directory)
-    return {"records": d / f"{suite}.jsonl", "predictions": d / f"{suite}.predictions.jsonl",
-            "run": d / f"{suite}.run.json"}
+
+def old_format_error(path: Path | str) -> UserError:
+    """The one message for a baseline file of the old format (``<suite>.jsonl``)."""
+    suite = Path(path).name.removesuffix(".jsonl")
+    return UserError(f"{path} is a baseline file of the old format, which harness no longer reads: a "
+                     f"baseline is now a directory of run dirs, {DEFAULT_DIR}/{suite}/; save it again with "
+                     f"`harness baseline save suite={suite} --repeats 3` (or `--from RUN_DIR...`)")
+
+
+def is_old_format(path: Path | str) -> bool:
+    path = Path(path)
+    return path.name.endswith(".jsonl") and not path.name.startswith(_RUN_FILE_PREFIXES)
 
 
 def resolve(spec: str, directory: Path | str = DEFAULT_DIR) -> Path:
-    """``suite=ci``, ``ci`` or a path to a baseline ``.jsonl`` file -> that file (which must exist)."""
+    """``suite=ci``, ``ci`` or a path to a baseline dir -> that dir (which must exist)."""
     spec = str(spec)
-    if spec.endswith(".jsonl") or os.sep in spec:
+    if is_old_format(spec):
+        raise old_format_error(spec)
+    if os.sep in spec:
         path = Path(spec)
-        suite = path.name.removesuffix(".jsonl")
+        suite = path.name
     else:
         suite = spec.split("=", 1)[1] if spec.startswith("suite=") else spec
-        path = paths(suite, directory)["records"]
-    if not path.is_file():
+        path = Path(directory) / suite
+        old = Path(directory) / f"{suite}.jsonl"
+        if not path.is_dir() and old.is_file():
+            raise old_format_error(old)
+    if not path.is_dir():
         raise UserError(f"no baseline for suite {suite} at {path}; create one with "
                         f"`harness baseline save suite={suite}` (and commit it)")
     return path
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def save(run_dirs, directory: Path | str = DEFAULT_DIR, suite: str | None = None) -> dict[str, Path]:
-    """Write the baseline of ``suite`` from run dirs (globs too); returns the files written."""
+def save(run_dirs, directory: Path | str = DEFAULT_DIR, suite: str | None = None) -> Path:
+    """Copy run dirs (globs too) to ``<directory>/<suite>/<run-id>/``, replacing that suite's
+    baseline as a whole; returns the suite dir."""
     from harness import store
 
     dirs = store.run_dirs(run_dirs)
     infos = {d: store.read_run_info(d) for d in dirs}
+    records = store.load(dirs)
     suites = {info.get("suite") for info in infos.values()} - {None}
-    rows = list(store.iter_records(dirs))
-    suites |= {r.get("suite") for r in rows} - {None, ""}
+    suites |= {s for s in records["suite"].dropna().unique() if s}
     if suite is None:
         if len(suites) != 1:
             raise UserError(f"the runs hold suites {', '.join(sorted(suites)) or '(none)'}; "
@@ -62,63 +71,31 @@ def save(run_dirs, directory: Path | str = DEFAULT_DIR, suite: str | None = None
         suite = suites.pop()
     elif suites - {suite}:
         raise UserError(f"the runs hold suite(s) {', '.join(sorted(suites))}, not {suite}")
-    if not rows:
+    if records.empty:
         raise UserError(f"no records in {', '.join(map(str, dirs))}")
-    for row in rows:
-        row.pop("run_dir", None)
+    names = [str(infos[d].get("run_id") or d.name) for d in dirs]
+    if len(set(names)) < len(names):
+        raise UserError(f"two of the runs have the same run id ({', '.join(names)}); a baseline "
+                        "holds each run once")
 
-    out = paths(suite, directory)
-    out["records"].parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out["records"], "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
-
-    lines, seen = [], set()
-    for d in dirs:
-        for f in sorted(d.glob("predictions-*.jsonl")):
-            for obj in store.read_jsonl(f):
-                if obj.get("trial_id") not in seen:  # repeats of a trial: the first one is enough
-                    seen.add(obj.get("trial_id"))
-                    lines.append(json.dumps(obj, separators=(",", ":")) + "\n")
-    _write_atomic(out["predictions"], "".join(lines))
-
-    first = infos[dirs[0]]
-    runs = {info.get("run_id", d.name): {k: info.get(k) for k in
-                                         ("run_id", "fingerprint", "calibration", "environment")}
-            for d, info in infos.items()}
-    run = {**first, "baseline": {"suite": suite, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                                 "from": [str(d) for d in dirs], "runs": runs}}
-    _write_atomic(out["run"], json.dumps(run, indent=2, default=str) + "\n")
-    return out
-
-
-def read_baseline(path: Path | str) -> tuple[list[dict], dict, dict]:
-    """(records, predictions by trial_id, run info by run_id) of a baseline file."""
-    from harness import store
-
-    path = Path(path)
-    suite = path.name.removesuffix(".jsonl")
-    files = paths(suite, path.parent)
+    target = Path(directory) / suite
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{suite}.tmp{os.getpid()}")
+    old = target.with_name(f".{suite}.old{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
     try:
-        rows = list(store.read_jsonl(path))
-    except OSError as exc:
-        raise UserError(f"cannot read the baseline {path}: {exc.strerror}") from None
-    predictions = {}
-    if files["predictions"].is_file():
-        for obj in store.read_jsonl(files["predictions"]):
-            try:
-                predictions[obj["trial_id"]] = (store.decode_labels(obj["y_true"]),
-                                                store.decode_labels(obj["y_pred"]))
-            except (KeyError, TypeError, ValueError):
-                continue
-    runs = {}
-    if files["run"].is_file():
-        try:
-            info = json.loads(files["run"].read_text())
-        except ValueError:
-            raise UserError(f"{files['run']} is not valid JSON; save the baseline again") from None
-        saved = (info.get("baseline") or {}).get("runs") or {info.get("run_id", suite): info}
-        for run_id, summary in saved.items():
-            runs[run_id] = {**summary, "config": info.get("config"), "chosen": info.get("chosen"),
-                            "overrides": info.get("overrides"), "suite": info.get("suite")}
-    for row in rows:  # records whose run isn't described still count, without a machine
-        runs.setdefault(row.get("run_id"), {"run_id": row.get("run_id")})
-    return rows, predictions, runs
+        for d, name in zip(dirs, names):
+            store.copy_run(d, tmp / name)
+        if target.is_symlink():
+            raise UserError(f"{target} is a symlink; remove it, then save the baseline")
+        if target.exists():  # the old baseline goes only once the new one is complete
+            os.rename(target, old)
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return target

@@ -11,7 +11,7 @@ import numpy as np
 
 from harness.compare import stats
 from harness.compare.match import Side
-from harness.compare.schema import DURATIONS, MEMORY, Options, Test
+from harness.compare.schema import DURATIONS, MEMORY, Options, Test, Untested
 
 
 def _per_seed(rows, metric: str):
@@ -76,7 +76,8 @@ def quality_test(metric, b_rows, c_rows, base: Side, cand: Side) -> Test:
     if examples is not None:
         test.p_examples = examples.p
     if not math.isfinite(est.p):
-        test.outcome, test.note = "untested", "too few seeds to test (and no stored predictions to pair)"
+        test.outcome, test.untested = "untested", Untested.TOO_FEW
+        test.note = "too few seeds to test (and no stored predictions to pair)"
     return test
 
 
@@ -123,13 +124,14 @@ def time_test(metric, b_rows, c_rows, base: Side, cand: Side, opts: Options, mod
                 float(np.nanmedian(cv)) if len(cv) else math.nan, est.value, est.low, est.high,
                 est.p, method, len(bv), len(cv))
     if load and not paired and metric in DURATIONS:
-        test.p, test.outcome, test.note = math.nan, "untested", load
+        test.p, test.outcome, test.untested, test.note = math.nan, "untested", Untested.LOAD, load
     elif metric in ("fit_s", "predict_s") and max(test.base, test.cand) < opts.min_time_s:
-        test.p, test.outcome = math.nan, "untested"
+        test.p, test.outcome, test.untested = math.nan, "untested", Untested.BELOW_FLOOR
         test.note = f"under {opts.min_time_s * 1000:g} ms: too short to time reliably"
     elif metric in MEMORY and max(test.base, test.cand) < opts.min_mem_mb:
-        test.p, test.outcome = math.nan, "untested"
+        test.p, test.outcome, test.untested = math.nan, "untested", Untested.BELOW_FLOOR
         test.note = f"under {opts.min_mem_mb:g} MB: too small to measure reliably"
     elif not math.isfinite(est.p):
-        test.outcome, test.note = "untested", "too few samples for a rank test"
+        test.outcome, test.untested = "untested", Untested.TOO_FEW
+        test.note = "too few samples for a rank test"
     return test

@@ -24,26 +24,29 @@ def _log(message: str) -> None:
 
 
 def compare_command(args: list[str]) -> int:
+    from harness.compare import baseline as bl
     from harness.compare.verdict import QUALITY, TIMES, Options
 
+    d = Options()  # the defaults live in Options, once
     p = _parser("harness compare", "Compare a candidate run with a baseline: verdict per trial "
                 "group; exit 0 no regression, 1 regression, 2 bad input.")
     p.add_argument("runs", nargs="+", metavar="RUN",
-                   help="BASELINE CANDIDATE (run dirs, quoted globs of run dirs, or a baseline .jsonl); "
+                   help="BASELINE CANDIDATE (run dirs, quoted globs of run dirs, or dirs holding run dirs); "
                         "with --baseline, only the candidate")
     p.add_argument("--baseline", metavar="SUITE", help="compare with the committed baseline of a suite "
-                   "(suite=ci, ci, or a .jsonl path)")
-    p.add_argument("--baseline-dir", default="results/baselines", help="where baselines live (%(default)s)")
-    p.add_argument("--acc-tol", type=float, default=0.5, help="points of accuracy that count (%(default)s)")
-    p.add_argument("--time-tol", type=float, default=1.10, help="time ratio that counts (%(default)s)")
-    p.add_argument("--time-low", type=float, default=None,
+                   "(suite=ci, ci, or a baseline dir: results/baselines/<suite>/)")
+    p.add_argument("--baseline-dir", default=str(bl.DEFAULT_DIR), help="where baselines live (%(default)s)")
+    p.add_argument("--acc-tol", type=float, default=d.acc_tol, help="points of accuracy that count (%(default)s)")
+    p.add_argument("--time-tol", type=float, default=d.time_tol, help="time ratio that counts (%(default)s)")
+    p.add_argument("--time-low", type=float, default=d.time_low,
                    help="the ratio's 95%% interval must clear this (default: --time-tol)")
-    p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (%(default)s)")
-    p.add_argument("--min-time", type=float, default=0.005, help="seconds under which times aren't tested (%(default)s)")
-    p.add_argument("--min-mem", type=float, default=16.0,
+    p.add_argument("--alpha", type=float, default=d.alpha, help="false discovery rate (%(default)s)")
+    p.add_argument("--min-time", type=float, default=d.min_time_s,
+                   help="seconds under which times aren't tested (%(default)s)")
+    p.add_argument("--min-mem", type=float, default=d.min_mem_mb,
                    help="MB of memory growth under which memory isn't tested (%(default)s)")
-    p.add_argument("--metrics", default=",".join(QUALITY), help="quality metrics (%(default)s)")
-    p.add_argument("--time-metrics", default=",".join(Options.time_metrics),
+    p.add_argument("--metrics", default=",".join(d.metrics), help="quality metrics (%(default)s)")
+    p.add_argument("--time-metrics", default=",".join(d.time_metrics),
                    help=f"time and memory metrics (%(default)s; any of {', '.join(TIMES)})")
     p.add_argument("--no-time", action="store_true", help="compare quality only")
     p.add_argument("--cross-machine", action="store_true",
@@ -51,7 +54,7 @@ def compare_command(args: list[str]) -> int:
     p.add_argument("--normalise", action="store_true",
                    help="on the same machine too, divide times by each run's calibration: takes out "
                         "a shared runner's load (and hides a slowdown of numpy/scikit-learn themselves)")
-    p.add_argument("--load-guard", type=float, default=1.25,
+    p.add_argument("--load-guard", type=float, default=d.load_guard,
                    help="when the two sides' calibrations differ by more than this factor, the machine's "
                         "load differed: unpaired times are not judged (%(default)s; 0 turns it off)")
     p.add_argument("--confirm", type=int, default=0, metavar="N",
@@ -60,7 +63,6 @@ def compare_command(args: list[str]) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     ns = p.parse_args(args)
 
-    from harness.compare import baseline as bl
     from harness.compare.match import load_side
 
     if ns.baseline:
@@ -123,8 +125,10 @@ def run_compare(base, cand, opts, confirm_n: int = 0):
 
 
 def baseline_command(args: list[str]) -> int:
-    p = _parser("harness baseline", "Save a suite's baseline (records, predictions, run info) "
-                "under results/baselines/ to commit it.")
+    from harness.compare import baseline as bl
+
+    p = _parser("harness baseline", "Save a suite's baseline (copies of its run dirs) "
+                "under results/baselines/<suite>/ to commit it.")
     sub = p.add_subparsers(dest="action", metavar="save")
     save = sub.add_parser("save", help="run a suite (or take --from runs) and save its baseline")
     save.error = p.error
@@ -133,7 +137,8 @@ def baseline_command(args: list[str]) -> int:
                       help="save these run dirs (globs too) instead of running the suite")
     save.add_argument("--repeats", type=int, default=1,
                       help="run the suite this many times: more samples of time (%(default)s)")
-    save.add_argument("--dir", default="results/baselines", help="output directory (%(default)s)")
+    save.add_argument("--dir", default=str(bl.DEFAULT_DIR),
+                      help="baselines directory; the suite's runs go to DIR/<suite>/ (%(default)s)")
     ns, extra = p.parse_known_args(args)
     if extra and ns.action == "save":  # --config-dir DIR and the like go on to `harness run`
         ns.overrides = list(ns.overrides) + extra
@@ -141,7 +146,6 @@ def baseline_command(args: list[str]) -> int:
         raise UserError(f"unrecognized arguments: {' '.join(extra)}; see `harness baseline --help`")
     if ns.action != "save":
         raise UserError("say what to do: `harness baseline save suite=NAME` (see `harness baseline --help`)")
-    from harness.compare import baseline as bl
 
     if ns.from_runs:
         if ns.overrides:
@@ -156,46 +160,58 @@ def baseline_command(args: list[str]) -> int:
             raise UserError(f"--repeats must be at least 1, got {ns.repeats}")
         dirs = run_suite(ns.overrides, ns.repeats)
         out = bl.save(dirs, ns.dir)
-    _log(f"harness baseline: wrote {out['records']} (+ {out['predictions'].name}, {out['run'].name}); "
-         "commit them")
+    runs = sorted(r.name for r in out.iterdir())
+    _log(f"harness baseline: wrote {out}/ ({len(runs)} run dir(s): {', '.join(runs)}); commit it")
     return 0
 
 
 def run_suite(overrides: list[str], repeats: int = 1) -> list[Path]:
-    """Run a suite ``repeats`` times, each in its own process as ``harness run`` does.
+    """Run a suite ``repeats`` times, each in a fresh process; return the run dirs.
 
-    A fresh process per run keeps the runs alike: peak memory, for one, grows with what a
-    process has loaded before. Returns the run dirs.
+    The suite is composed and planned once, here (a bad override fails in one line); each
+    run executes that plan in a new process, so the runs are alike: peak memory, for one,
+    grows with what a process has loaded before.
     """
-    import secrets
-    import subprocess
-    import time
+    import multiprocessing
 
-    from harness.app import _split, setup, validate
+    from harness import api
+    from harness.app import parse_run_args
 
-    setup()
-    plain, config_dir, multirun, _, _ = _split(list(overrides))
-    if multirun:
-        raise UserError("harness baseline save runs one suite; drop -m/--multirun")
-    validate(plain, config_dir, False)  # a bad override fails here, in one line
-    given = next((o.split("=", 1)[1] for o in plain if o.startswith("run_id=")), None)
+    ra = parse_run_args(list(overrides))
+    if ra.multirun or ra.info:
+        raise UserError("harness baseline save runs one suite; drop -m/--multirun and Hydra's options")
+    given = next((o.split("=", 1)[1] for o in ra.overrides if o.startswith("run_id=")), None)
     if given and repeats > 1:
         raise UserError("run_id=... names one run; drop it to save several (--repeats)")
+    plain = [o for o in ra.overrides if not o.startswith("run_id=")] + ["report=false"]
+    cfg = api.compose(plain, ra.config_dirs)
+    plan = api.plan(cfg, plain)
+    spawn = multiprocessing.get_context("spawn")
     dirs = []
     for i in range(repeats):
-        run_id = given or f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}-base{i + 1}"
-        args = [a for a in overrides if not a.startswith("run_id=")] + [f"run_id={run_id}", "report=false"]
-        _log(f"harness baseline: run {i + 1}/{repeats}: harness run {' '.join(args)}")
-        proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", *args], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-        sys.stderr.write(proc.stderr[-4000:])
-        if proc.returncode == 2:
-            raise UserError(f"harness run failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else '?'}")
-        found = [line.rsplit("-> ", 1)[1].strip() for line in proc.stderr.splitlines()
-                 if line.startswith("harness: ") and "-> " in line]
-        if not found:
-            raise UserError(f"harness run wrote no run dir (exit {proc.returncode}); see the messages above")
-        if proc.returncode:
+        run_id = given or f"{api.new_run_id()}-base{i + 1}"
+        run_cfg = api.compose([*plain, f"run_id={run_id}"], ra.config_dirs)
+        run_dir = Path(run_cfg.results_dir) / run_cfg.suite.name / run_id
+        _log(f"harness baseline: run {i + 1}/{repeats} -> {run_dir}")
+        proc = spawn.Process(target=_execute, args=(plan, run_cfg, run_dir))
+        proc.start()
+        proc.join()
+        if proc.exitcode == 2 or not run_dir.is_dir():
+            raise UserError(f"run {i + 1} of suite {run_cfg.suite.name} failed before recording anything "
+                            "(see the message above)")
+        if proc.exitcode:
             _log("harness baseline: some trials did not succeed; they are saved as they are")
-        dirs.append(Path(found[-1]))
+        dirs.append(run_dir)
     return dirs
+
+
+def _execute(plan, cfg, run_dir: Path) -> None:
+    """A fresh process's work for :func:`run_suite`: execute the plan; exit with the run's code."""
+    from harness import api
+
+    try:
+        result = api.execute(plan, cfg, run_dir)
+    except UserError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(result.exit_code)

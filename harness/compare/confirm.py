@@ -8,14 +8,13 @@ re-runner given through the API), each round runs the baseline's and the candida
 back to back, alternating which goes first, and their times are then compared pair by pair,
 which takes the machine's drift out of the ratio.
 
-Re-runs use :func:`harness.runner.execute` on the run's own config (run.json's ``config``),
-narrowed to the flagged trials, and write ordinary run dirs next to the candidate run.
+Re-runs go through :func:`harness.api.rerun`, which rebuilds the flagged trials from this
+checkout's own suite configs (results are data: nothing stored in them is instantiated), and
+write ordinary run dirs next to the candidate run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 from pathlib import Path
 from typing import Callable
 
@@ -27,59 +26,16 @@ from harness.errors import UserError
 Rerun = Callable[[set, Path], None]
 
 
-@contextlib.contextmanager
-def _hydra():
-    """Hydra initialised on the bundled suites, unless a caller has done it already."""
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+def rerun_from_info(info: dict, stream=None, config_dirs=()) -> Rerun:
+    """A re-runner for the trials of the run described by ``info`` (a run.json).
 
-    from harness.app import setup
-    from harness.config import suites_dir
-
-    setup()
-    if GlobalHydra.instance().is_initialized():
-        yield
-        return
-    with initialize_config_dir(config_dir=str(suites_dir()), version_base="1.3", job_name="harness"):
-        yield
-
-
-def rerun_from_info(info: dict, stream=None) -> Rerun:
-    """A re-runner for the trials of the run described by ``info`` (a run.json)."""
-    if not info.get("config"):
-        raise UserError(f"run {info.get('run_id', '?')} has no config in its run.json; it can't be re-run")
-
+    The trials are rebuilt by :func:`harness.api.rerun` from this checkout's configs, never
+    from the config stored in the results.
+    """
     def rerun(trial_ids: set, run_dir: Path) -> None:
-        from omegaconf import OmegaConf, open_dict
+        from harness import api
 
-        from harness import runner
-        from harness.plan import Plan
-
-        cfg = OmegaConf.create(info["config"])
-        with open_dict(cfg):
-            cfg.report, cfg.progress = False, False
-            cfg.run_id, cfg.results_dir = run_dir.name, str(run_dir.parent)
-            for key, value in (("resume", None), ("shard", 0), ("n_shards", 1)):
-                if key in cfg:
-                    cfg[key] = value
-        chosen = dict(info.get("chosen") or {})
-        with _hydra():
-            plan = runner.make_plan(cfg, chosen)
-            trials = [t for t in plan.trials if t.trial_id in trial_ids]
-            if not trials:
-                raise UserError(f"--confirm: the suite {cfg.suite.name} no longer plans the flagged trials "
-                                "(its configs changed since the run); re-run the whole suite instead")
-            narrowed = Plan(suite=plan.suite, trials=trials, dropped=[])
-            kwargs = dict(run_dir=run_dir, overrides=list(info.get("overrides") or []), stream=stream)
-            if "plan" in inspect.signature(runner.execute).parameters:
-                runner.execute(cfg, chosen, plan=narrowed, **kwargs)
-                return
-            original = runner.make_plan  # an execute() without `plan=`: it plans these trials
-            runner.make_plan = lambda *_args, **_kw: narrowed
-            try:
-                runner.execute(cfg, chosen, **kwargs)
-            finally:
-                runner.make_plan = original
+        api.rerun(info, trial_ids, run_dir, config_dirs=config_dirs, stream=stream)
 
     return rerun
 
@@ -115,9 +71,9 @@ def _trial_ids(side: Side, groups) -> set:
 def _absorb(side: Side, run_dir: Path, round_: int) -> None:
     from harness import store
 
-    rows = list(store.iter_records([run_dir]))
     info = store.read_run_info(run_dir)
-    add_records(side, rows, {info.get("run_id", run_dir.name): info}, store.load_predictions([run_dir]), round_)
+    add_records(side, store.load([run_dir]), {info.get("run_id", run_dir.name): info},
+                store.load_predictions([run_dir]), round_)
 
 
 def confirm(result: Comparison, n: int, rerun_candidate: Rerun, rerun_baseline: Rerun | None = None,

@@ -1,9 +1,10 @@
 """The two sides of a comparison: records, predictions and machines, matched into groups.
 
-A side is one or more run dirs (globs too) or a baseline file written by
-``harness baseline save``. Records pair up across sides by **group**: the trial's ``key``
-(what it computes), the device and the thread count. Within a group, seeds and repeated
-runs are the samples.
+A side is one or more run dirs (globs too, or a parent such as a baseline dir written by
+``harness baseline save``), read through :mod:`harness.store`: each trial of a run counts
+once, as it finally ended (a trial that failed and then succeeded on resume is ok).
+Records pair up across sides by **group**: the trial's ``key`` (what it computes), the
+device and the thread count. Within a group, seeds and repeated runs are the samples.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class Side:
     name: str                      # what the user passed, for the report
     records: "pandas.DataFrame"    # noqa: F821 - one row per record; `round` 0 = original runs
     predictions: dict = field(default_factory=dict)   # trial_id -> (y_true, y_pred)
-    runs: dict = field(default_factory=dict)          # run_id -> run.json (or its summary)
-    files: list[Path] = field(default_factory=list)   # the run dirs, or the baseline file
+    runs: dict = field(default_factory=dict)          # run_id -> run.json
+    files: list[Path] = field(default_factory=list)   # the run dirs
 
     @property
     def fingerprints(self) -> set:
@@ -46,11 +47,15 @@ class Side:
         return next(iter(self.runs.values()), {})
 
 
-def frame(rows: list[dict]) -> "pandas.DataFrame":  # noqa: F821
-    """Records as a DataFrame with the columns compare needs, typed, threads filled in."""
+def frame(rows) -> "pandas.DataFrame":  # noqa: F821
+    """Records (a DataFrame or dicts) with the columns compare needs, typed.
+
+    ``threads`` is a column of every record; records written before it was filled for
+    failed and skipped trials get -1 (unknown), which :func:`adopt_threads` resolves.
+    """
     import pandas as pd
 
-    df = pd.DataFrame.from_records(rows)
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
     for col in ("run_id", "key", "trial_id", "dataset", "features", "model", "device", "status", "error"):
         if col not in df.columns:
             df[col] = None
@@ -59,15 +64,8 @@ def frame(rows: list[dict]) -> "pandas.DataFrame":  # noqa: F821
     if "round" not in df.columns:
         df["round"] = 0
     df["error"] = df["error"].fillna("")
-    # A failed trial may not have got as far as its thread pools: take the thread count its
-    # siblings (same trial id but the seed) recorded, so the failure lands in their group.
-    # siblings (same trial id but the seed) recorded, or the pinned count in its trial id
-    # (``<key>-<device>x<threads>-s<seed>``), so the failure lands in their group.
-    stem = df["trial_id"].astype(str).str.replace(r"-s\d+$", "", regex=True)
-    df["threads"] = df["threads"].fillna(df.groupby(stem)["threads"].transform("max"))
-    pinned = pd.to_numeric(stem.str.extract(r"x(\d+)$")[0], errors="coerce")
-    df["threads"] = df["threads"].fillna(pinned).fillna(-1).astype(int)  # -1: unknown
-    return df
+    df["threads"] = df["threads"].fillna(-1).astype(int)  # -1: unknown
+    return df.reset_index(drop=True)
 
 
 def adopt_threads(a: "pandas.DataFrame", b: "pandas.DataFrame") -> None:  # noqa: F821
@@ -82,46 +80,36 @@ def adopt_threads(a: "pandas.DataFrame", b: "pandas.DataFrame") -> None:  # noqa
             this.at[idx, "threads"] = int(known.get((this.at[idx, "key"], this.at[idx, "device"]), -1))
 
 
-def _load_runs(paths, name: str) -> Side:
+def load_side(spec: str | Path | list, name: str | None = None) -> Side:
+    """A side from run dirs, globs of them, or their parents (a baseline dir)."""
     from harness import store
+    from harness.compare.baseline import is_old_format, old_format_error
 
-    dirs = store.run_dirs(paths)
-    rows = list(store.iter_records(dirs))
-    if not rows:
+    specs = [spec] if isinstance(spec, (str, Path)) else list(spec)
+    if not specs:
+        raise UserError("nothing to compare: pass run dirs, globs of run dirs, or a baseline dir")
+    name = name or " ".join(map(str, specs))
+    for s in specs:
+        if is_old_format(s):
+            raise old_format_error(s)
+    dirs = store.run_dirs(specs)
+    records = store.load(dirs)  # each trial of a run once, as it finally ended
+    if records.empty:
         raise UserError(f"{name}: no records in {', '.join(map(str, dirs))}")
     runs = {}
     for d in dirs:
         info = store.read_run_info(d)
         runs[info.get("run_id", d.name)] = info
-    return Side(name=name, records=frame(rows), predictions=store.load_predictions(dirs), runs=runs,
+    return Side(name=name, records=frame(records), predictions=store.load_predictions(dirs), runs=runs,
                 files=dirs)
 
 
-def _load_baseline_file(path: Path, name: str) -> Side:
-    from harness.compare.baseline import read_baseline
-
-    rows, predictions, runs = read_baseline(path)
-    if not rows:
-        raise UserError(f"{name}: the baseline file {path} holds no records")
-    return Side(name=name, records=frame(rows), predictions=predictions, runs=runs, files=[path])
-
-
-def load_side(spec: str | Path | list, name: str | None = None) -> Side:
-    """A side from run dirs, globs of them, or a baseline ``.jsonl`` file."""
-    specs = [spec] if isinstance(spec, (str, Path)) else list(spec)
-    if not specs:
-        raise UserError("nothing to compare: pass run dirs, globs of run dirs, or a baseline file")
-    name = name or " ".join(map(str, specs))
-    if len(specs) == 1 and str(specs[0]).endswith(".jsonl") and Path(specs[0]).is_file():
-        return _load_baseline_file(Path(specs[0]), name)
-    return _load_runs(specs, name)
-
-
-def add_records(side: Side, rows: list[dict], runs: dict, predictions: dict, round_: int) -> None:
-    """Append re-run records (``--confirm``) to a side, tagged with their round."""
+def add_records(side: Side, records, runs: dict, predictions: dict, round_: int) -> None:
+    """Append re-run records (``--confirm``; a DataFrame or dicts) to a side, tagged with their round."""
     import pandas as pd
 
-    extra = frame([{**r, "round": round_} for r in rows])
+    extra = frame(records)
+    extra["round"] = round_
     side.records = pd.concat([side.records, extra], ignore_index=True)
     side.runs.update(runs)
     for trial_id, pair in predictions.items():

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict
+from enum import Enum
 
 import numpy as np
 
-from harness.compare.verdict import ORDER, Comparison, Group, Test
+from harness.compare.verdict import ORDER, Comparison, Group, Test, Untested
 
 _COLUMNS = (("accuracy", "accuracy Δ pts"), ("fit_s", "fit time ×"), ("predict_s", "predict time ×"),
             ("1/samples_per_s", "time/sample ×"), ("mem_growth_mb", "memory ×"),
@@ -23,7 +24,7 @@ def _cell(t: Test | None) -> str:
     if t is None:
         return ""
     if t.outcome == "untested":
-        return f"{_num(t.effect)} (untested)" if t.note.startswith("too few") else "–"
+        return f"{_num(t.effect)} (untested)" if t.untested is Untested.TOO_FEW else "–"
     text = f"{'+' if t.kind == 'quality' and t.effect > 0 else ''}{_num(t.effect)} [{_num(t.low)}, {_num(t.high)}]"
     if t.outcome in ("regressed", "improved"):
         text = f"**{text}**"
@@ -98,6 +99,8 @@ def markdown(c: Comparison, max_unchanged: int = 200) -> str:
 
 
 def _clean(obj):
+    if isinstance(obj, Enum):
+        return obj.value
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 
 from harness.compare.match import Side, where
 
@@ -41,6 +42,17 @@ class Options:
         return self.time_tol if self.time_low is None else self.time_low
 
 
+class Untested(str, Enum):
+    """Why a test gives no verdict (``Test.untested``); ``Test.note`` says it in words."""
+
+    BELOW_FLOOR = "below_floor"  # times under min_time_s, memory under min_mem_mb: too small to measure
+    LOAD = "load"                # the two sides' calibrations differ: the load guard
+    TOO_FEW = "too_few"          # too few seeds or samples for the test
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass
 class Test:
     metric: str
@@ -56,6 +68,7 @@ class Test:
     n_cand: int
     q: float = math.nan
     outcome: str = "unchanged"   # regressed | improved | unchanged | untested
+    untested: Untested | None = None  # why, when the outcome is untested
     note: str = ""
     p_examples: float = math.nan  # McNemar p where predictions allow it (for reference)
 

@@ -102,20 +102,36 @@ def mcnemar(base_correct, cand_correct, confidence: float = 0.95) -> Estimate:
     return Estimate(diff, diff - half, diff + half, p, "McNemar exact")
 
 
-def _bootstrap_seed(*arrays) -> int:
+def bootstrap_seed(*arrays) -> int:
     """A seed drawn from the data, so the same comparison always gets the same interval."""
     blob = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays]).tobytes()
     return int.from_bytes(hashlib.sha1(blob).digest()[:4], "little")
 
 
-def _resample(x: np.ndarray, clusters, rng, n_boot: int) -> np.ndarray:
+def bootstrap_medians(x: np.ndarray, clusters, rng, n_boot: int) -> np.ndarray:
     """Bootstrap medians of ``x``: over samples, or over whole clusters (runs) when given."""
     if clusters is None or len(set(clusters)) < 2:
         return np.median(x[rng.integers(0, len(x), (n_boot, len(x)))], axis=1)
     clusters = np.asarray(clusters)
     members = [x[clusters == c] for c in dict.fromkeys(clusters.tolist())]
     picks = rng.integers(0, len(members), (n_boot, len(members)))
-    return np.array([np.median(np.concatenate([members[i] for i in row])) for row in picks])
+    return _cluster_medians(members, picks)
+
+
+def _cluster_medians(members: list[np.ndarray], picks: np.ndarray) -> np.ndarray:
+    """``median(concatenate(members[i] for i in row))`` for every row of ``picks``, at once.
+
+    The clusters are padded to one width with +inf, so a row's picked values sort ahead of
+    the padding; its median is then read at the middle of its own count of real values.
+    """
+    sizes = np.array([len(m) for m in members])
+    padded = np.full((len(members), sizes.max()), np.inf)
+    for i, m in enumerate(members):
+        padded[i, :len(m)] = m
+    rows = np.sort(padded[picks].reshape(len(picks), -1), axis=1)
+    n = sizes[picks].sum(axis=1)
+    at = np.arange(len(picks))
+    return (rows[at, (n - 1) // 2] + rows[at, n // 2]) / 2
 
 
 def ratio_of_medians(base, cand, n_boot: int = 2000, confidence: float = 0.95,
@@ -138,8 +154,8 @@ def ratio_of_medians(base, cand, n_boot: int = 2000, confidence: float = 0.95,
     if len(a) == 0 or len(b) == 0:
         return Estimate(NAN, NAN, NAN, NAN, "ratio of medians")
     ratio = float(np.median(b) / np.median(a))
-    rng = np.random.default_rng(_bootstrap_seed(a, b))
-    ma, mb = _resample(a, base_runs, rng, n_boot), _resample(b, cand_runs, rng, n_boot)
+    rng = np.random.default_rng(bootstrap_seed(a, b))
+    ma, mb = bootstrap_medians(a, base_runs, rng, n_boot), bootstrap_medians(b, cand_runs, rng, n_boot)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(mb / ma, [tail, 100 - tail])
     p = NAN
@@ -162,7 +178,7 @@ def paired_ratio(base, cand, n_boot: int = 2000, confidence: float = 0.95) -> Es
     if len(r) == 0:
         return Estimate(NAN, NAN, NAN, NAN, "paired ratio")
     ratio = float(np.exp(np.median(r)))
-    rng = np.random.default_rng(_bootstrap_seed(r))
+    rng = np.random.default_rng(bootstrap_seed(r))
     boot = np.median(r[rng.integers(0, len(r), (n_boot, len(r)))], axis=1)
     tail = (1 - confidence) / 2 * 100
     low, high = np.exp(np.percentile(boot, [tail, 100 - tail]))

@@ -47,10 +47,10 @@ from harness.compare import stats
 from harness.compare.checks import quality_test, time_test
 from harness.compare.match import GROUP, Side, adopt_threads, group_label
 from harness.compare.schema import (BAD, DURATIONS, IGNORED, ORDER, QUALITY, TIMES, Comparison, Group,
-                                    Options, Test)
+                                    Options, Test, Untested)
 
 __all__ = ["BAD", "DURATIONS", "IGNORED", "ORDER", "QUALITY", "TIMES", "Comparison", "Group", "Options",
-           "Test", "compare", "time_mode"]
+           "Test", "Untested", "compare", "time_mode"]
 
 
 def time_mode(base: Side, cand: Side, opts: Options) -> tuple[str, str]:
@@ -115,8 +115,11 @@ def _decide(test: Test, opts: Options) -> None:
 
 
 def _flag(test: Test, opts: Options) -> bool:
-    """Worth re-running: the point estimate is past the tolerance, significant or not."""
-    if not math.isfinite(test.effect) or (test.outcome == "untested" and test.note.startswith("under")):
+    """Worth re-running: the point estimate is past the tolerance, significant or not.
+
+    Times and memory under their floor are never re-run: more samples won't make them measurable.
+    """
+    if not math.isfinite(test.effect) or test.untested is Untested.BELOW_FLOOR:
         return False
     if test.kind == "quality":
         return test.effect < -opts.acc_tol

@@ -28,7 +28,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         self._fit_features(X)
         return self
 
-    def fit_transform(self, X, y=None, **fit_params):
+    def fit_transform(self, X, y=None, **_fit_params):
         """Fit and return the training features, computing them once."""
         F = self._fit_features(X)
         return self._finish(F)

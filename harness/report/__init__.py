@@ -1,7 +1,8 @@
-"""Reports: pure functions of saved records (STYLE.md #11); nothing here re-runs a model.
+"""Reports: pure functions of saved records; nothing here re-runs a model.
 
-``write_report`` reads run dirs, computes the tables and findings once (``content``), draws
-the figures (``figures``, PNG) and writes report.md, report.html, summary.csv and
+``write_report`` reads run dirs, computes the tables and findings once (``content``; findings
+are typed values, ``wording`` puts them in words), draws the figures (``figures``, PNG) and
+writes report.md and report.html (both walk ``sections.SECTIONS``), summary.csv and
 summary.parquet into the first run dir or ``out``.
 """
 

@@ -11,19 +11,26 @@ import pandas as pd
 from harness.report import findings as fd
 from harness.report import tables
 from harness.report.stats import Friedman, average_ranks, friedman
+from harness.report.wording import sentence
+from harness.schema import DEEP, PERCEPTRON
 
 
 @dataclass
 class SuiteAnswer:
-    """A suite's question, its hypothesis and the sentences that answer it."""
+    """A suite's question, its hypothesis and the findings that answer it."""
 
     name: str
     question: str
     hypothesis: str
-    sentences: list[str]
+    findings: list[fd.Finding]
     description: str = ""
     challenger: str = ""
     head_to_head: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def sentences(self) -> list[str]:
+        """The findings in words (``wording.TEMPLATES``)."""
+        return [sentence(f) for f in self.findings]
 
 
 @dataclass
@@ -89,38 +96,35 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     info = next((r for r in runs if r["suite"] == suite and r["question"]),
                 next((r for r in runs if r["suite"] == suite), {}))
     families = set(summary["family"])
-    challenger = "deep" if "deep" in families else "perceptron" if "perceptron" in families else ""
-    multi_device = summary["device"].nunique() > 1
-    sentences, h2h = [], pd.DataFrame()
+    challenger = DEEP if DEEP in families else PERCEPTRON if PERCEPTRON in families else ""
+    show_device = fd.several_devices(summary)
     # Where a suite varies the training-set size, head-to-heads compare at the largest size
     # (size_findings tells the rest of the curve).
     at_most = _largest_size(summary)
     if challenger:
-        sentences, h2h = fd.family_findings(at_most, challenger, multi_device)
+        found = fd.family_findings(at_most, challenger, show_device)
     else:
-        for dataset, row in tables.best_of(summary, ["dataset"]).iterrows():
-            sentences.append(f"On {dataset} the best model is {fd.label(row, multi_device)} "
-                             f"({fd.pct(row['accuracy_mean'], row['accuracy_ci'])}).")
-    sentences += fd.chance_findings(summary)
-    sentences += fd.variant_findings(summary)
-    sentences += fd.feature_findings(at_most)
-    sentences += fd.gap_findings(at_most)
-    sentences += fd.size_findings(summary)
+        found = fd.best_model_findings(summary, show_device)
+    found += fd.chance_findings(summary)
+    found += fd.variant_findings(summary)
+    found += fd.feature_findings(at_most)
+    found += fd.gap_findings(at_most)
+    found += fd.size_findings(summary)
     scores = tables.model_scores(summary)
-    sentences += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
-                                  friedman(scores), len(scores))
-    sentences += fd.reference_findings(summary, info.get("reference") or {})
-    sentences += fd.thread_findings(summary)
-    sentences += fd.throughput_findings(summary)
-    sentences += fd.gpu_findings(tables.speedups_by_model(summary))
-    skipped = records[(records["status"] == "skipped") & records["error"].astype(str).str.contains("CUDA")]
-    sentences += fd.missing_gpu_findings({"cuda": len(skipped)})
+    found += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
+                              friedman(scores), len(scores))
+    found += fd.reference_findings(summary, info.get("reference") or {})
+    found += fd.thread_findings(summary)
+    found += fd.throughput_findings(summary)
+    found += fd.gpu_findings(tables.speedups_by_model(summary))
+    found += fd.missing_gpu_findings(records)
     missing = int(summary["n_missing"].sum()) if len(summary) else 0
-    sentences += fd.quality_findings(tables.status_counts(records), missing)
-    if not sentences:
-        sentences = ["No trial finished with a result, so there is nothing to compare."]
-    return SuiteAnswer(suite, info.get("question", ""), info.get("hypothesis", ""), sentences,
-                       info.get("description", ""), challenger, h2h)
+    found += fd.quality_findings(tables.status_counts(records), missing)
+    if not found:
+        found = fd.no_result_findings()
+    return SuiteAnswer(suite, info.get("question", ""), info.get("hypothesis", ""), found,
+                       info.get("description", ""), challenger, fd.head_to_head_table(found) if challenger
+                       else pd.DataFrame())
 
 
 def build(dirs: list[Path], records: pd.DataFrame, infos: list[dict]) -> Report:

@@ -1,23 +1,20 @@
-"""Training curves for the report, read selectively.
+"""Training curves for the report, read through ``harness.store``.
 
-A suite of deep nets can leave hundreds of thousands of curve points; the plot shows a few
-seeds per configuration, so only those lines are parsed (the trial id leads every line, as
-``store.RunWriter.curve`` writes it). Torn or corrupt lines are skipped with a warning, as
-``store.read_jsonl`` does.
+The plot shows a few seeds per configuration: ``wanted`` picks those trials and ``load``
+keeps only their points from ``store.load_curves`` (which skips torn or corrupt lines with
+a warning).
 """
 
 from __future__ import annotations
 
-import json
-import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from harness import store
+
 SEEDS_PER_CONFIG = 3
-_TRIAL_ID = re.compile(rb'^\s*\{\s*"trial_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 def wanted(df: pd.DataFrame, per_config: int = SEEDS_PER_CONFIG) -> pd.DataFrame:
@@ -26,7 +23,8 @@ def wanted(df: pd.DataFrame, per_config: int = SEEDS_PER_CONFIG) -> pd.DataFrame
     if ok.empty or "run_dir" not in ok:
         return ok.iloc[0:0]
     ok = ok.sort_values("seed", kind="stable")
-    return ok.groupby(["machine", "dataset", "features", "model", "device", "key"], sort=False).head(per_config)
+    config = [c for c in ("machine", "dataset", "features", "model", "device", "threads", "key") if c in ok]
+    return ok.groupby(config, sort=False, dropna=False).head(per_config)
 
 
 def load(run_dirs, meta: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -34,33 +32,14 @@ def load(run_dirs, meta: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for run_dir in run_dirs:
         ids = set(meta.loc[meta["run_dir"] == str(run_dir), "trial_id"].astype(str))
-        if not ids:
+        if not ids or not any(Path(run_dir).glob("curves-*.jsonl")):
             continue
-        for path in sorted(Path(run_dir).glob("curves-*.jsonl")):
-            with open(path, "rb") as fh:
-                for number, raw in enumerate(fh, 1):
-                    m = _TRIAL_ID.match(raw)
-                    if m and m.group(1).decode("utf-8", "replace") not in ids:
-                        continue
-                    obj = _parse(raw, path, number)
-                    if obj and str(obj.get("trial_id")) in ids:
-                        out[str(obj["trial_id"])] = _points(obj.get("points") or [])
+        points = store.load_curves(run_dir, trial_ids=ids)
+        if points.empty or not {"wall_s", "val_accuracy"} <= set(points.columns):
+            continue
+        points = points[points["trial_id"].astype(str).isin(ids)]
+        xy = points[["wall_s", "val_accuracy"]].apply(pd.to_numeric, errors="coerce")
+        points = points[np.isfinite(xy).all(axis=1)].assign(wall_s=xy["wall_s"], val_accuracy=xy["val_accuracy"])
+        for trial_id, g in points.groupby(points["trial_id"].astype(str), sort=False):
+            out[trial_id] = (g["wall_s"].to_numpy(dtype=float), g["val_accuracy"].to_numpy(dtype=float))
     return out
-
-
-def _parse(raw: bytes, path: Path, number: int) -> dict | None:
-    if not raw.strip():
-        return None
-    try:
-        obj = json.loads(raw)
-        return obj if isinstance(obj, dict) else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        warnings.warn(f"{path}:{number}: skipped a corrupt line ({exc.__class__.__name__})", stacklevel=3)
-        return None
-
-
-def _points(points: list) -> tuple[np.ndarray, np.ndarray]:
-    xy = np.array([(p.get("wall_s"), p.get("val_accuracy")) for p in points if isinstance(p, dict)],
-                  dtype=float).reshape(-1, 2)
-    xy = xy[np.isfinite(xy).all(axis=1)]
-    return xy[:, 0], xy[:, 1]

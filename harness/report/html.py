@@ -15,8 +15,7 @@ from html import escape
 from harness.report import render as rd
 from harness.report.assets import CSS, SCRIPT
 from harness.report.content import Report
-
-MAX_FAILURE_ROWS = 200
+from harness.report.sections import Block, Bullets, Fig, Heading, Para, Table, sections
 
 
 def esc(text) -> str:
@@ -62,48 +61,26 @@ def _runs(report: Report) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def _sections(report: Report) -> list[tuple[str, str, str]]:
-    """``(id, title, html)`` for every section, in reading order."""
-    out = []
-    for a in report.answers:
-        body = f'<p class="note">{esc(a.description)}</p>' if a.description else ""
-        body += f'<p class="question"><b>Question.</b> {esc(a.question)}</p>' if a.question else ""
-        if a.hypothesis:
-            body += f"<p><b>Hypothesis</b> (stated before the run). {esc(a.hypothesis)}</p>"
-        body += "<ul class=\"findings\">" + "".join(f"<li>{esc(s)}</li>" for s in a.sentences) + "</ul>"
-        body += "".join(figure(f) for f in report.figures if f.slug == f"summary-{a.name}")
-        if len(a.head_to_head):
-            body += (f"<h3>Best classical against best {esc(a.challenger)}: win / tie / loss</h3>"
-                     + table(a.head_to_head, rd.h2h_columns(a.challenger)))
-        out.append((f"findings-{a.name}", f"Findings: suite {a.name}", body))
-    if report.summary.empty:
-        out.append(("results", "Results", "<p>No records to summarise.</p>"))
-    else:
-        columns = rd.summary_columns(report.summary)
-        body = "".join(f"<h3>{esc(d)}</h3>" + table(g, columns)
-                       for d, g in report.summary.groupby("dataset", sort=True))
-        out.append(("results", "Results per dataset", body + f'<p class="note">{prose(rd.TREATMENT)}</p>'))
-    if len(report.ranks):
-        body = table(rd.rank_rows(report.ranks, report.scores), rd.rank_columns())
-        body += f'<p class="note">{prose(rd.RANK_NOTE)}</p>'
-        body += "".join(figure(f) for f in report.figures if f.slug == "critical-difference")
-        out.append(("ranks", "Ranks across datasets", body))
-    if len(report.speedups):
-        out.append(("gpu", "GPU over CPU", table(report.speedups, rd.speedup_columns())))
-    figs = [f for f in report.figures if not f.slug.startswith(("summary-", "critical-difference"))]
-    if figs:
-        out.append(("figures", "Figures", "".join(figure(f) for f in figs)))
-    if len(report.failures):
-        n = int(report.failures["n"].sum())
-        body = (f"<p>{n:,} trial{'s' if n != 1 else ''} did not produce a result; grouped by configuration "
-                "and message.</p>")
-        body += table(report.failures.head(MAX_FAILURE_ROWS), rd.failure_columns())
-        if len(report.failures) > MAX_FAILURE_ROWS:
-            body += f"<p>… and {len(report.failures) - MAX_FAILURE_ROWS:,} more groups (see the records).</p>"
-        out.append(("failures", "Failures", body))
-    if report.notes:
-        out.append(("notes", "Notes", "<ul>" + "".join(f"<li>{esc(n)}</li>" for n in report.notes) + "</ul>"))
-    return out
+def block(b: Block) -> str:
+    """One block of a section as HTML."""
+    if isinstance(b, Para):
+        cls = f' class="{esc(b.style)}"' if b.style else ""
+        lead = f"<b>{esc(b.lead)}</b> " if b.lead else ""
+        return f"<p{cls}>{lead}{prose(b.text) if b.markup else esc(b.text)}</p>"
+    if isinstance(b, Bullets):
+        cls = f' class="{esc(b.style)}"' if b.style else ""
+        return f"<ul{cls}>" + "".join(f"<li>{esc(s)}</li>" for s in b.items) + "</ul>"
+    if isinstance(b, Heading):
+        return f"<h3>{esc(b.text)}</h3>"
+    if isinstance(b, Table):
+        cap = b.max_rows.get("html", len(b.df))
+        out = table(b.df.head(cap), b.columns)
+        if len(b.df) > cap and "html" in b.cut:
+            out += f"<p>{esc(b.cut['html'].format(shown=cap, total=len(b.df), more=len(b.df) - cap))}</p>"
+        return out
+    if isinstance(b, Fig):
+        return figure(b.figure)
+    raise TypeError(f"no HTML for {type(b).__name__}")
 
 
 def build_html(report: Report) -> str:
@@ -113,9 +90,10 @@ def build_html(report: Report) -> str:
            "base-uri 'none'; form-action 'none'")
     title = f"harness report: {', '.join(report.suites) or 'no suite'}"
     counts = ", ".join(f"{v:,} {k}" for k, v in sorted(report.counts.items())) or "no records"
-    sections = _sections(report)
-    nav = "".join(f'<li><a href="#{esc(i)}">{esc(t)}</a></li>' for i, t, _ in sections)
-    main = "\n".join(f'<section id="{esc(i)}"><h2>{esc(t)}</h2>{b}</section>' for i, t, b in sections)
+    secs = sections(report)
+    nav = "".join(f'<li><a href="#{esc(s.id)}">{esc(s.title)}</a></li>' for s in secs)
+    main = "\n".join(f'<section id="{esc(s.id)}"><h2>{esc(s.title)}</h2>{"".join(block(b) for b in s.blocks)}'
+                     "</section>" for s in secs)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{esc(csp)}">

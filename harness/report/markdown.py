@@ -10,11 +10,9 @@ import re
 
 from harness.report import render as rd
 from harness.report.content import Report
+from harness.report.sections import Block, Bullets, Fig, Heading, Para, Table, sections
 
 _SPECIAL = re.compile(r"([\\`*\[\]<>|#])|(?<!\w)_|_(?!\w)")
-MAX_FAILURE_ROWS = 30
-#: Keeps report.md within what a PR comment holds (65,536 characters) for most suites.
-MAX_ROWS_PER_DATASET = 30
 
 
 def md_escape(text) -> str:
@@ -49,61 +47,38 @@ def _runs(report: Report) -> list[str]:
     return lines
 
 
-def _figure(report: Report, slug_prefix: str) -> list[str]:
-    return [f"![{md_escape(f.title)}]({f.path.name})\n\n*{md_escape(f.caption)}*\n"
-            for f in report.figures if f.slug.startswith(slug_prefix)]
+def block(b: Block) -> list[str]:
+    """One block of a section as Markdown lines."""
+    if isinstance(b, Para):
+        text = b.text if b.markup else md_escape(b.text)
+        if b.style == "note" and not b.markup:
+            text = f"*{text}*"
+        return [f"**{md_escape(b.lead)}** {text}" if b.lead else text, ""]
+    if isinstance(b, Bullets):
+        return [f"- {md_escape(s)}" for s in b.items] + [""]
+    if isinstance(b, Heading):
+        return [f"### {md_escape(b.text)}", ""]
+    if isinstance(b, Table):
+        cap = b.max_rows.get("md", len(b.df))
+        lines = [table(b.df.head(cap), b.columns), ""]
+        if len(b.df) > cap and "md" in b.cut:
+            lines += [b.cut["md"].format(shown=cap, total=len(b.df), more=len(b.df) - cap), ""]
+        return lines
+    if isinstance(b, Fig):
+        f = b.figure
+        head = [f"### {md_escape(f.title)}", ""] if b.titled else []
+        return head + [f"![{md_escape(f.title)}]({f.path.name})", "", f"*{md_escape(f.caption)}*", ""]
+    raise TypeError(f"no Markdown for {type(b).__name__}")
 
 
 def build_markdown(report: Report) -> str:
     counts = ", ".join(f"{v:,} {k}" for k, v in sorted(report.counts.items())) or "no records"
     parts = [f"# harness report: {md_escape(', '.join(report.suites) or 'no suite')}", "", *_runs(report), "",
              f"Trials: {counts}.", ""]
-    for a in report.answers:
-        parts += [f"## Findings: suite {md_escape(a.name)}", ""]
-        if a.description:
-            parts += [f"*{md_escape(a.description)}*", ""]
-        if a.question:
-            parts += [f"**Question.** {md_escape(a.question)}", ""]
-        if a.hypothesis:
-            parts += [f"**Hypothesis** (stated before the run). {md_escape(a.hypothesis)}", ""]
-        parts += [f"- {md_escape(s)}" for s in a.sentences] + [""]
-        parts += _figure(report, f"summary-{a.name}")
-        if len(a.head_to_head):
-            parts += [f"### Best classical against best {a.challenger}: win / tie / loss", "",
-                      table(a.head_to_head, rd.h2h_columns(a.challenger)), ""]
-    if report.summary.empty:
-        parts += ["## Results", "", "No records to summarise.", ""]
-    else:
-        parts += ["## Results per dataset", ""]
-        columns = rd.summary_columns(report.summary)
-        for dataset, g in report.summary.groupby("dataset", sort=True):
-            parts += [f"### {md_escape(dataset)}", "", table(g.head(MAX_ROWS_PER_DATASET), columns), ""]
-            if len(g) > MAX_ROWS_PER_DATASET:
-                parts += [f"The {MAX_ROWS_PER_DATASET} most accurate of {len(g):,} configurations; all of them "
-                          "are in report.html and summary.csv.", ""]
-        parts += [rd.TREATMENT, ""]
-    if len(report.ranks):
-        ranks = rd.rank_rows(report.ranks, report.scores)
-        parts += ["## Ranks across datasets", "", table(ranks, rd.rank_columns()), "", rd.RANK_NOTE, ""]
-        parts += _figure(report, "critical-difference")
-    if len(report.speedups):
-        parts += ["## GPU over CPU", "", table(report.speedups, rd.speedup_columns()), ""]
-    figures = [f for f in report.figures if not f.slug.startswith(("summary-", "critical-difference"))]
-    if figures:
-        parts += ["## Figures", ""]
-        for f in figures:
-            parts += [f"### {md_escape(f.title)}", "", f"![{md_escape(f.title)}]({f.path.name})", "",
-                      f"*{md_escape(f.caption)}*", ""]
-    if len(report.failures):
-        n = int(report.failures["n"].sum())
-        parts += ["## Failures", "", f"{n:,} trial{'s' if n != 1 else ''} did not produce a result; "
-                  "grouped by configuration and message:", "",
-                  table(report.failures.head(MAX_FAILURE_ROWS), rd.failure_columns()), ""]
-        if len(report.failures) > MAX_FAILURE_ROWS:
-            more = len(report.failures) - MAX_FAILURE_ROWS
-            parts += [f"… and {more:,} more groups (see report.html or the records).", ""]
-    if report.notes:
-        parts += ["## Notes", ""] + [f"- {md_escape(n)}" for n in report.notes] + [""]
+    for sec in sections(report):
+        parts += [f"## {md_escape(sec.title)}", ""]
+        for b in sec.blocks:
+            parts += block(b)
     parts += ["The aggregated table is in `summary.csv` and `summary.parquet`; the whole report with "
               "sortable tables in `report.html`.", ""]
     return "\n".join(parts)

@@ -51,10 +51,20 @@ def fmt_s(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+#: Ratios from this size on are shown without a decimal: ``120×``, not ``120.3×``.
+WHOLE_RATIO = 100
+
+
 def fmt_x(ratio: float) -> str:
+    """``4.2×``, ``1,234×``."""
     if not finite(ratio):
         return "—"
-    return f"{ratio:.1f}×" if ratio < 100 else f"{ratio:,.0f}×"
+    return f"{ratio:.1f}×" if ratio < WHOLE_RATIO else f"{ratio:,.0f}×"
+
+
+def device_label(device: str, threads=None) -> str:
+    """``cuda``; ``cpu×2`` where the row is one thread count of a thread sweep."""
+    return device if threads is None or pd.isna(threads) else f"{device}×{int(threads)}"
 
 
 def signed(points: float) -> str:
@@ -93,7 +103,8 @@ def _has(summary: pd.DataFrame, col: str) -> bool:
 
 def summary_columns(summary: pd.DataFrame) -> list[Column]:
     """The per-dataset table's columns; optional ones only where some row has a value."""
-    cols = [text(c, c) for c in ("features", "model", "family", "device")]
+    cols = [text(c, c) for c in ("features", "model", "family")]
+    cols.append(("device", "l", lambda r: (device_label(r.device, r.threads),) * 2))
     if summary["machine"].nunique() > 1:
         cols.append(text("machine", "machine"))
     if (summary["variant"] != "").any():
@@ -132,9 +143,18 @@ def rank_rows(ranks: pd.Series, scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def h2h_columns(challenger: str) -> list[Column]:
-    return [text("dataset", "dataset"), text("best classical", "classical"),
-            text("classical accuracy %", "classical_acc", "r"), text(f"best {challenger}", challenger),
-            text(f"{challenger} accuracy %", f"{challenger}_acc", "r"),
+    """Columns of ``findings.head_to_head_table``: its subjects as labels and accuracies."""
+    from harness.report.wording import label, pct
+
+    def who(attr: str) -> Cell:
+        return lambda r: (label(getattr(r, attr)),) * 2
+
+    def acc(attr: str) -> Cell:
+        return lambda r: (pct(getattr(r, attr).mean, getattr(r, attr).ci), _num(getattr(r, attr).mean))
+
+    return [text("dataset", "dataset"), ("best classical", "l", who("classical")),
+            ("classical accuracy %", "r", acc("classical")), (f"best {challenger}", "l", who("other")),
+            (f"{challenger} accuracy %", "r", acc("other")),
             number("classical − other (points)", "points", signed), text("outcome for classical", "outcome")]
 
 

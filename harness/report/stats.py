@@ -18,6 +18,10 @@ import pandas as pd
 
 CONFIDENCE = 0.95
 ALPHA = 0.05
+#: The Friedman test runs on at least this many datasets and models with a score on all of them:
+#: with fewer there is too little to rank (a test of 2 models is a paired test, not Friedman).
+MIN_DATASETS = 3
+MIN_MODELS = 3
 
 
 def mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, int]:
@@ -89,13 +93,14 @@ def range_quantile(p: float, k: int) -> float:
     ``P(R <= q) = k ∫ φ(z) (Φ(z) - Φ(z - q))^(k-1) dz``, integrated on a fine grid and
     solved by bisection; agrees with ``scipy.stats.studentized_range`` to 1e-4.
     """
+    from scipy.integrate import trapezoid  # numpy's own is 2.0+
     from scipy.special import ndtr
 
     z = np.linspace(-9, 9, 4001)
     phi = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
 
     def cdf(q: float) -> float:
-        return float(k * np.trapezoid(phi * (ndtr(z) - ndtr(z - q)) ** (k - 1), z))
+        return float(k * trapezoid(phi * (ndtr(z) - ndtr(z - q)) ** (k - 1), z))
 
     lo, hi = 0.0, 20.0
     for _ in range(60):
@@ -133,12 +138,12 @@ def friedman_chi2(complete: pd.DataFrame) -> tuple[float, float]:
 def friedman(scores: pd.DataFrame) -> Friedman | None:
     """Friedman test on the models that ran on every dataset; None when it is not defined.
 
-    It needs at least 3 datasets and 3 models with a score on all of them. Models missing
+    It needs ``MIN_DATASETS`` datasets and ``MIN_MODELS`` models with a score on all of them. Models missing
     on some dataset are left out rather than imputed (the report says which).
     """
     complete = scores.dropna(axis=1, how="any")
     k, n = complete.shape[1], complete.shape[0]
-    if n < 3 or k < 3:
+    if n < MIN_DATASETS or k < MIN_MODELS:
         return None
     ranks = average_ranks(complete)
     stat, p = friedman_chi2(complete)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 
+from harness.schema import FAMILIES
+
 #: Okabe & Ito (2008) colours, yellow last (weak on white paper).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
-FAMILY_ORDER = {"classical": 0, "perceptron": 1, "deep": 2}
-FAMILY_STYLE = {"classical": ("#0072B2", "o"), "perceptron": ("#E69F00", "s"), "deep": ("#009E73", "^")}
+FAMILY_ORDER = {f: i for i, f in enumerate(FAMILIES)}
+FAMILY_STYLE = dict(zip(FAMILIES, [("#0072B2", "o"), ("#E69F00", "s"), ("#009E73", "^")]))
 RC = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
       "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.grid": True, "grid.alpha": 0.3,
       "axes.spines.top": False, "axes.spines.right": False, "savefig.dpi": 110,

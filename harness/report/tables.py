@@ -1,10 +1,11 @@
 """Aggregate records into the tables a report shows. Pure, vectorised functions of the records.
 
-One summary row is one trial configuration: dataset × features × model × device × machine
-× trial key (the key fixes every other parameter, so a suite that varies the training-set
-size gets one row per size). Statistics use ``ok`` trials only: failed and timed-out
-trials are counted, never imputed; skipped trials are counted apart; ``ok`` trials with a
-NaN metric are counted as missing and left out of that metric.
+One summary row is one trial configuration: dataset × features × model × device × threads ×
+machine × trial key (the key fixes every other parameter, so a suite that varies the
+training-set size gets one row per size; ``threads`` is set only where a thread sweep ran one
+key with several CPU thread counts, and empty otherwise). Statistics use ``ok`` trials only:
+failed and timed-out trials are counted, never imputed; skipped trials are counted apart;
+``ok`` trials with a NaN metric are counted as missing and left out of that metric.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from harness.report.stats import t_half_width
 from harness.schema import METRICS
 
 LABELS = ["dataset", "features", "model", "family", "device"]
-GROUP = LABELS + ["machine", "key"]
+GROUP = LABELS + ["threads", "machine", "key"]
 FAILED = ("failed", "timeout")
 #: Per-configuration medians of these columns, where the records have them (deep nets add some).
 MEDIANS = ("fit_s", "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "epoch_s", "time_to_target_s",
@@ -36,7 +37,7 @@ def machine_label(env: dict) -> str:
 
 
 def prepare(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.DataFrame:
-    """Records with the report's helper columns: machine label, filled labels and key."""
+    """Records with the report's helper columns: machine label, filled labels, key and threads."""
     df = df.copy()
     for col in LABELS + ["status", "suite"]:
         df[col] = df[col].astype(object).where(df[col].notna(), "unknown").astype(str)
@@ -44,23 +45,24 @@ def prepare(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.Data
     df["machine"] = run_dir.astype(str).map(machines or {}).fillna("unknown machine")
     fallback = df["dataset"] + "|" + df["features"] + "|" + df["model"]
     df["key"] = df["key"].astype(object).where(df["key"].notna(), fallback).astype(str)
-    return _label_threads(df)
+    raw = df["raw_input"] if "raw_input" in df else pd.Series(False, index=df.index)
+    df["raw_input"] = raw.astype(object).where(raw.notna(), False).astype(bool)
+    df["threads"] = _sweep_threads(df)
+    return df
 
 
-def _label_threads(df: pd.DataFrame) -> pd.DataFrame:
-    """``cpu×1`` and ``cpu×2`` where one trial ran with several thread counts on one machine.
+def _sweep_threads(df: pd.DataFrame) -> pd.Series:
+    """The CPU thread count where one key ran with several on one machine; empty elsewhere.
 
     The key leaves threads out (the same computation), so without this the rows of a thread
-    sweep would be pooled into one timing.
+    sweep would be pooled into one timing; elsewhere seeds stay pooled whatever their threads.
     """
-    if "threads" not in df or df.empty:
-        return df
-    threads = pd.to_numeric(df["threads"], errors="coerce")
+    threads = pd.to_numeric(df.get("threads", pd.Series(float("nan"), index=df.index)), errors="coerce")
     cpu = ~is_gpu(df["device"]) & threads.notna()
+    if df.empty or not cpu.any():
+        return pd.Series(pd.NA, index=df.index, dtype="Int64")
     varies = cpu & (threads.where(cpu).groupby([df["key"], df["machine"]]).transform("nunique") > 1)
-    if varies.any():
-        df.loc[varies, "device"] = df.loc[varies, "device"] + "×" + threads[varies].astype(int).astype(str)
-    return df
+    return threads.where(varies).round().astype("Int64")
 
 
 def _variants(df: pd.DataFrame) -> pd.Series:
@@ -94,7 +96,7 @@ def summarize(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.Da
     if "machine" not in df:
         df = prepare(df, machines)
     if df.empty:
-        return pd.DataFrame(columns=GROUP + ["variant", "n_trials", "n_ok", "accuracy_mean"])
+        return pd.DataFrame(columns=GROUP + ["raw_input", "variant", "n_trials", "n_ok", "accuracy_mean"])
     ok = df["status"].eq("ok")
     work = df[GROUP].copy()
     work["n_trials"] = 1
@@ -110,10 +112,13 @@ def summarize(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.Da
         if c in df:
             work[c] = pd.to_numeric(df[c], errors="coerce").where(ok)
             aggs[f"{c}_median"] = (c, "median")
+    work["raw_input"] = df["raw_input"]
+    aggs["raw_input"] = ("raw_input", "any")
     out = work.groupby(GROUP, dropna=False, sort=False).agg(**aggs).reset_index()
+    out.insert(LABELS.index("features") + 1, "raw_input", out.pop("raw_input"))
     for m in METRICS:
         out[f"{m}_ci"] = t_half_width(out[f"{m}_std"], out[f"{m}_n"])
-    out.insert(len(GROUP), "variant", out["key"].map(_variants(df)).fillna(""))
+    out.insert(out.columns.get_loc("key") + 1, "variant", out["key"].map(_variants(df)).fillna(""))
     out["fit_vs_fastest"] = out["fit_s_median"] / out.groupby("dataset")["fit_s_median"].transform("min")
     out["gpu_speedup"] = _gpu_speedup(out)
     return out.sort_values(["dataset", "accuracy_mean", "fit_s_median"], ascending=[True, False, True],

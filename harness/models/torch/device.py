@@ -7,7 +7,6 @@ because a benchmark that quietly measured the wrong device is worse than no resu
 
 from __future__ import annotations
 
-import contextlib
 import random
 
 import numpy as np
@@ -66,17 +65,3 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
-
-
-@contextlib.contextmanager
-def num_threads(n: int | None):
-    """Temporarily set torch's intra-op threads (None: leave as is); for tests and scripts."""
-    if n is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)

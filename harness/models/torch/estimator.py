@@ -14,6 +14,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
+# scikit-learn's own parameter constraints: private, but what its estimators and most third-party
+# ones use; `make test-oldest` checks it at the scikit-learn floor, `make test` at the newest.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
