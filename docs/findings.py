@@ -48,15 +48,19 @@ def latest_run(suite: str, root: Path | None = None) -> Path | None:
 
 
 def run_suite(suite: str, extra: list[str], root: Path | None = None) -> Path:
-    root = root or RESULTS
-    cmd = [sys.executable, "-m", "harness.cli", "run", f"suite={suite}", f"results_dir={root}", *extra]
+    """Run a suite with ``harness run`` in a fresh process; its run dir (named here, not guessed)."""
+    from harness.api import new_run_id
+
+    root, run_id = root or RESULTS, new_run_id()
+    cmd = [sys.executable, "-m", "harness.cli", "run", f"suite={suite}", f"results_dir={root}",
+           f"run_id={run_id}", *extra]
     print("$", " ".join(cmd[2:]), flush=True)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT)
     print(f"  {suite}: exit {res.returncode} after {time.perf_counter() - t0:.0f} s", flush=True)
     if res.returncode not in (0, 1):  # 1: some trial failed, which the findings report
         raise SystemExit(f"suite {suite} did not finish (exit {res.returncode})")
-    return latest_run(suite, root)
+    return root / suite / run_id
 
 
 def gpu_rows(run_dir: Path) -> int:

@@ -40,6 +40,7 @@ def test_list_all():
     assert "svm_rbf" in res.stdout and "mnist1d" in res.stdout
 
 
+@pytest.mark.slow
 def test_plan_prints_trials_without_running(tmp_path):
     res = run_cli("plan", "suite=quick", f"results_dir={tmp_path}")
     assert res.returncode == 0, res.stderr

@@ -281,6 +281,7 @@ def write_run(path, rows, fingerprint="fp-a"):
     return path
 
 
+@pytest.mark.slow
 def test_cli_exit_codes(tmp_path):
     rng = np.random.default_rng(10)
     base = write_run(tmp_path / "base", noisy_runs(rng, n_runs=1))

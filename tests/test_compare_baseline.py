@@ -105,6 +105,7 @@ def test_old_baseline_files_get_one_clear_error(tmp_path):
     assert ok.returncode == 0, ok.stderr
 
 
+@pytest.mark.slow
 def test_cli_baseline_save_from_and_compare(tmp_path):
     dirs = _runs(tmp_path)
     bdir = tmp_path / "baselines"

@@ -113,6 +113,7 @@ def test_config_mistakes_are_user_errors():
 
 
 # -- MNIST-1D and the cache -------------------------------------------------------
+@pytest.mark.slow
 def test_mnist1d_pinned_split_is_the_packages():
     from mnist1d.data import get_dataset_args, make_dataset
 

@@ -341,6 +341,7 @@ def test_pickle_round_trip():
     np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
 def test_sklearn_check_estimator():
     from sklearn.utils.estimator_checks import check_estimator
@@ -368,6 +369,7 @@ def test_model_yaml_instantiates_and_fits(path):
     assert est.trial_info_["steps"] == 3 and len(est.curve_) >= 1
 
 
+@pytest.mark.slow
 def test_cnn_yaml_shortened_reaches_90_percent_on_mnist1d(mnist1d):
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
@@ -457,6 +459,7 @@ def build(input_shape, n_classes, **_):
 '''
 
 
+@pytest.mark.slow
 def test_device_threads_pin_torch_in_the_first_deep_trial_of_a_process(tmp_path, monkeypatch):
     """torch is imported lazily; device.threads must still hold when the first model is built."""
     from conftest import run_cli
