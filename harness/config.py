@@ -1,4 +1,4 @@
-"""Typed schemas for the configs, where the suites live, and how a config option is loaded.
+"""Typed schemas for the configs, their validation, and where the bundled suites live.
 
 The YAML files under ``suites/`` are the registry; the dataclasses here
 only say what each kind of file must contain, so that a wrong override or a malformed

@@ -133,7 +133,7 @@ def execute(cfg: DictConfig, plan: Plan, run_dir: Path | str | None = None, job:
               file=stream, flush=True)
     try:
         with _signals_interrupt() as guard:
-            run_trials(trials, cfg, run_dir, writer, result, job, stream, n_shards, guard)
+            _run_trials(trials, cfg, run_dir, writer, result, job, stream, n_shards, guard)
     except UserError:
         _discard_if_empty(run_dir)
         raise
@@ -152,8 +152,8 @@ def _threads_per_job(trial: Trial, n_jobs: int):
     return max(1, usable_cores() // n_jobs)
 
 
-def run_trials(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter,
-               result: RunResult, job: str, stream, n_jobs: int = 1, guard=None) -> None:
+def _run_trials(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter,
+                result: RunResult, job: str, stream, n_jobs: int = 1, guard=None) -> None:
     """The loop of :func:`execute`: run each trial, write its record, count it."""
     guard = guard or _signals_interrupt()
     devices = _Devices()
