@@ -173,7 +173,7 @@ def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -
         overrides = list(hc.overrides.task)
         sweep = str(hc.mode) == "RunMode.MULTIRUN"
         run_dir = Path(hc.sweep.dir if sweep else hc.runtime.output_dir)
-        planned = plans.get(tuple(o for o in _ours(overrides) if not o.startswith("shard=")))
+        planned = plans.get(tuple(o for o in _ours(overrides) if not o.startswith(("shard=", "config_dirs="))))
         try:
             plan = planned[1] if planned else api.plan(cfg, overrides)
             result = api.execute(plan, cfg, run_dir, job=str(hc.job.num) if sweep else "0", shared_dir=sweep)
