@@ -126,9 +126,18 @@ def compose(overrides: Sequence[str] = (), config_dirs: Iterable[str | Path] = (
             cfg = hydra_compose(config_name="config", overrides=[*overrides, *_searchpath(dirs)])
         except Exception as exc:  # noqa: BLE001 - every composition error is the user's input
             raise UserError(_explain(exc, list(overrides))) from None
+    for group in GROUPS:  # an option chosen on the command line gets the checks a suite's matrix gets
+        validate(group, cfg[group], where=_chosen_name(group, overrides, cfg))
     with open_dict(cfg):
         cfg.config_dirs = dirs
     return cfg
+
+
+def _chosen_name(group: str, overrides: Sequence[str], cfg: DictConfig) -> str:
+    chosen = chosen_axes([o for o in overrides if not str(o).startswith("seed=")]).get(group)
+    if chosen is None and group == "suite":
+        chosen = next((str(o).split("=", 1)[1] for o in overrides if str(o).startswith("suite=")), None)
+    return str(chosen or OmegaConf.select(cfg, f"{group}.name", default="?", throw_on_missing=False))
 
 
 def _loader(config_dirs: Sequence[str]):

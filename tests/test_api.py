@@ -106,3 +106,15 @@ def test_no_private_attribute_of_a_harness_module_is_reached_into():
     offenders = [f"{p.relative_to(ROOT)}: {m}" for p in SOURCES if p.parent.name != "tests"
                  for m in pattern.findall(p.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize("yaml, message", [
+    ("name: noest\nfamily: classical\n", "has no `estimator`"),
+    ("name: noest\nfamily: quantum\nestimator:\n  _target_: sklearn.linear_model.LogisticRegression\n",
+     "family 'quantum' is not one of"),
+])
+def test_an_option_chosen_on_the_command_line_is_checked_like_a_matrix_option(tmp_path, yaml, message):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "noest.yaml").write_text(yaml)
+    with pytest.raises(UserError, match=message):
+        api.compose(["suite=smoke", "model=noest"], [tmp_path])
