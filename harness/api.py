@@ -26,13 +26,13 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from harness.config import GROUPS, group_title, list_options, register_schemas, suites_dir, validate
 from harness.errors import UserError
 from harness.plan import AXES, Plan, chosen_axes, expand
-from harness.runner import RunResult
+from harness.runner import RunResult, run_dir_of
 from harness.runner import execute as _run_plan
 
 #: Overrides that pick a whole option or a seed: they replace that axis of a suite's matrix.
 CHOSEN_KEYS = (*AXES, "seed")
 
-__all__ = ["compose", "option", "plan", "execute", "rerun", "load", "chosen_axes", "new_run_id", "register", "hydra_context",
+__all__ = ["compose", "option", "plan", "execute", "rerun", "load", "run_dir", "chosen_axes", "new_run_id", "register", "hydra_context",
            "Plan", "RunResult"]
 
 
@@ -203,6 +203,14 @@ def execute(plan: Plan, cfg: DictConfig, run_dir: Path | str | None = None, *, j
     whatever happens; a user's mistake raises UserError.
     """
     return _run_plan(cfg, plan, run_dir=run_dir, job=job, stream=stream, shared_dir=shared_dir)
+
+
+def run_dir(cfg: DictConfig) -> Path:
+    """The run dir a run of ``cfg`` writes: its ``resume`` dir, else ``<results_dir>/<suite>/<run_id>``.
+
+    Raises UserError when the suite name or run id is not a plain name (``run_id=../../x``).
+    """
+    return run_dir_of(cfg)
 
 
 def _safe_choices(overrides: Iterable[str]) -> list[str]:

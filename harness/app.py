@@ -108,6 +108,12 @@ def _plans(overrides: list[str], config_dirs: list[str]) -> dict[tuple, tuple]:
         plain = tuple(o for o in combo if not o.startswith("shard="))
         if plain not in out:  # shards of one plan: planning once is enough
             cfg = api.compose(combo, config_dirs)
+            run_dir = api.run_dir(cfg)  # a run id or suite name that is no plain name fails before Hydra writes
+            try:  # and a results_dir that can't hold runs, before Hydra makes the sweep dir there
+                run_dir.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"cannot create {run_dir.parent}: {exc.strerror or exc}; "
+                                "pick a writable results_dir") from None
             out[plain] = (cfg, api.plan(cfg, combo))
     return out
 
@@ -117,8 +123,11 @@ def _say(message: str) -> None:
 
 
 def _summary(run_dirs: list[Path], args: list[str], report: bool, written: dict,
-             interrupted: str = "") -> int:
-    """What the run did, read back from its run dirs; the exit code."""
+             interrupted: str = "", planned: dict | None = None) -> int:
+    """What the run did, read back from its run dirs; the exit code.
+
+    ``planned``: each run dir's planned trial ids, to say how many never ran when interrupted.
+    """
     from harness import store
 
     code = 0
@@ -136,7 +145,10 @@ def _summary(run_dirs: list[Path], args: list[str], report: bool, written: dict,
         code = max(code, 1 if len(bad) else 0)
         if interrupted or "interrupted" in counts:
             again = " ".join(a for a in args if not a.startswith("resume="))
-            _say(f"harness: interrupted{' by ' + interrupted if interrupted else ''}; "
+            wanted = (planned or {}).get(run_dir) or set()
+            finished = set(df.loc[df["status"] != "interrupted", "trial_id"].dropna().astype(str))
+            never = f"{len(wanted - finished)} of {len(wanted)} trials never ran; " if wanted else ""
+            _say(f"harness: interrupted{' by ' + interrupted if interrupted else ''}; {never}"
                  f"records so far are kept in {run_dir}\n"
                  f"harness: resume with: harness run {again} resume={run_dir}")
             return 130
@@ -151,11 +163,13 @@ def _summary(run_dirs: list[Path], args: list[str], report: bool, written: dict,
 
 def _run_plain(overrides: list[str], config_dirs: list[str], args: list[str]) -> int:
     cfg = api.compose(overrides, config_dirs)
-    result = api.execute(api.plan(cfg, overrides), cfg)
+    plan = api.plan(cfg, overrides)
+    result = api.execute(plan, cfg)
     if result.resumed:
         _say(f"harness: resumed: {result.resumed} trials were already ok")
     written = {result.run_dir: result.report} if result.report else {}
-    return _summary([result.run_dir], args, bool(cfg.report), written, result.interrupted)
+    return _summary([result.run_dir], args, bool(cfg.report), written, result.interrupted,
+                    {result.run_dir: {t.trial_id for t in plan.trials}})
 
 
 def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -> int:
@@ -206,11 +220,12 @@ def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -
         return 0
     if "code" in state:
         return state["code"]
-    run_dirs = sorted({Path(cfg.resume or Path(cfg.results_dir) / cfg.suite.name / cfg.run_id)
-                       for cfg, _ in plans.values()})
+    planned: dict[Path, set] = {}
+    for cfg, plan in plans.values():
+        planned.setdefault(api.run_dir(cfg), set()).update(t.trial_id for t in plan.trials)
     report = any(bool(cfg.report) for cfg, _ in plans.values())
     interrupted = next((r.interrupted for r in state["results"] if r.interrupted), "")
-    return _summary(run_dirs, args, report, {}, interrupted)
+    return _summary(sorted(planned), args, report, {}, interrupted, planned)
 
 
 def run_app(args: list[str]) -> int:

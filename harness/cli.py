@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # last resort: a path that can't be read or written is the user's to fix
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}; check that the path exists and is readable and writable")
 
 
 def _run(args: list[str]) -> int:

@@ -137,7 +137,31 @@ _CHOICES = {("dataset", "kind"): KINDS, ("features", "applies_to"): KINDS,
             ("device", "type"): ("cpu", "cuda", "auto")}
 
 
+#: suite settings that are a limit: a positive number, or null for none
+LIMITS = {"trial_timeout_s": "seconds", "max_memory_gb": "GiB"}
+
+
+def check_limits(where: str = "", **limits) -> None:
+    """Each of ``trial_timeout_s`` / ``max_memory_gb`` must be null (no limit) or a positive number."""
+    import math
+
+    for key, value in limits.items():
+        if value is None:
+            continue
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+        if not ok:
+            shown = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+            raise UserError(f"{f'suite {where}: ' if where else ''}{key}={shown} is not a limit: give a positive number of "
+                            f"{LIMITS[key]}, or null for none (set suite.{key}=...)")
+
+
 def _check_choices(group: str, typed: DictConfig, where: str) -> None:
+    if group == "suite":
+        check_limits(where or typed.get("name", "?"), **{k: typed.get(k) for k in LIMITS})
+    if group == "dataset" and not OmegaConf.is_missing(typed, "loader"):
+        from harness.data.params import check_loader_config
+
+        check_loader_config(typed.loader, where or typed.get("name", "?"))
     for (g, key), allowed in _CHOICES.items():
         if g != group or OmegaConf.is_missing(typed, key):
             continue

@@ -7,9 +7,14 @@ an :class:`~harness.trial.Outcome` for every trial, whatever happens to the mode
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
+import os
 import resource
 import signal
+import sys
+import threading
+import time
 import traceback
 from collections import OrderedDict
 
@@ -55,7 +60,11 @@ class InProcess:
         self.load_dataset = load_dataset
         self.datasets, self.features = _LRU(4), _LRU(8)
 
-    def run(self, trial: Trial, ctx: dict) -> Outcome:
+    def prepare(self, trial: Trial, ctx: dict):
+        """The trial's data and features (cached), or the failed Outcome when they can't be had.
+
+        Also imports the model's module, so that what follows is the trial proper.
+        """
         dkey = OmegaConf.to_yaml(trial.dataset) + f"seed={trial.seed}"
         data = self.datasets.get_or(dkey, lambda: _captured(lambda: self.load_dataset(trial.dataset, trial.seed)))
         if isinstance(data, BaseException):
@@ -64,9 +73,30 @@ class InProcess:
         feats = self.features.get_or(fkey, lambda: _captured(lambda: featurize(trial, data)))
         if isinstance(feats, BaseException):
             return failed(trial, ctx, feats, getattr(feats, "detail", ""))
-        return run_trial(trial, data, feats, ctx)
+        _import_target(trial.model.get("estimator"))
+        return data, feats
+
+    def run(self, trial: Trial, ctx: dict) -> Outcome:
+        ready = self.prepare(trial, ctx)
+        if isinstance(ready, Outcome):
+            return ready
+        return run_trial(trial, *ready, ctx)
 
     def close(self) -> None:
+        pass
+
+
+def _import_target(node) -> None:
+    """Import the module of a config's ``_target_`` now (best effort: the trial reports failures)."""
+    target = str(node.get("_target_", "")) if OmegaConf.is_config(node) else ""
+    module = target.rpartition(".")[0]
+    if not module:
+        return
+    try:
+        importlib.import_module(module)
+        if "torch" in module:
+            import torch  # noqa: F401 - loaded before the clock starts, as trial.run_trial would
+    except Exception:  # noqa: BLE001 - building the estimator in the trial says what is wrong
         pass
 
 
@@ -76,18 +106,64 @@ def _limit_memory(max_memory_gb: float | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _worker(conn, max_memory_gb: float | None) -> None:
-    """Child process: run trials sent over ``conn`` until told to stop."""
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
+    """Make this worker end when its parent does, even inside a trial that hangs.
+
+    On Linux the kernel sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``); that
+    signal follows the parent's *thread*, so it is asked for only when the parent started us from
+    its main thread. Everywhere, a watch thread notices that the parent changed (we were
+    re-parented) and exits.
+    """
+    if pdeathsig and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except Exception:  # noqa: BLE001 - the watch thread still stands guard
+            pass
+    if os.getppid() != parent_pid:  # the parent died before we could ask
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="harness-parent-watch", daemon=True).start()
+
+
+def _worker(conn, max_memory_gb: float | None, parent_pid: int | None = None, pdeathsig: bool = False) -> None:
+    """Child process: run trials sent over ``conn`` until told to stop (or the parent goes).
+
+    For each trial it sends ``("started", None)`` once the data and features are ready, so the
+    parent's trial timeout counts the trial proper, then ``("ok", Outcome)``; a failure to load
+    the data is sent as that trial's ``("ok", Outcome)`` without ``started``.
+    """
+    if parent_pid is not None:
+        _die_with_parent(parent_pid, pdeathsig)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
     _limit_memory(max_memory_gb)
     executor = InProcess()
     while True:
-        msg = conn.recv()
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):  # the parent closed the pipe: it is gone
+            return
         if msg is None:
             return
         trial, ctx = msg
         try:
-            out = executor.run(trial, ctx)
+            ready = executor.prepare(trial, ctx)
+            if isinstance(ready, Outcome):
+                out = ready
+            else:
+                conn.send(("started", None))
+                out = run_trial(trial, *ready, ctx)
         except UserError as exc:
             conn.send(("user_error", str(exc)))
             continue
@@ -100,22 +176,47 @@ def _worker(conn, max_memory_gb: float | None) -> None:
         conn.send(("ok", out))
 
 
+def setup_limit(timeout_s: float | None) -> float | None:
+    """How long a worker may take to start, import and load a trial's data: generous, and apart
+    from the trial's own ``trial_timeout_s``."""
+    return max(60.0, 10.0 * timeout_s) if timeout_s else None
+
+
+def exit_reason(code: int | None) -> str:
+    """A reaped process's exit code in words: ``exit code 3``, ``killed by SIGKILL (out of memory?)``."""
+    if code is None:
+        return "it closed its pipe but did not exit"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
+    return f"exit code {code}"
+
+
 class Isolated:
     """Runs trials in a worker process; kills and replaces it when a trial overruns.
 
     The worker lives across trials (one process per batch, not per trial), so tiny trials
     don't pay a process start each; it is only replaced after a timeout or a crash.
+    ``timeout_s`` counts the trial proper (fit, predict, scoring) from the worker's signal that
+    it starts; the worker's start-up and the data loading get ``setup_s`` (by default
+    :func:`setup_limit`), and overrunning it is reported as such.
     """
 
-    def __init__(self, timeout_s: float | None, max_memory_gb: float | None):
+    def __init__(self, timeout_s: float | None, max_memory_gb: float | None, setup_s: float | None = None):
         self.timeout_s = timeout_s
         self.max_memory_gb = max_memory_gb
+        self.setup_s = setup_s if setup_s is not None else setup_limit(timeout_s)
         self.ctx = mp.get_context("spawn")  # fork after BLAS/OpenMP/torch threads can deadlock
         self.proc = None
 
     def _start(self):
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_worker, args=(child, self.max_memory_gb), daemon=True)
+        main = threading.current_thread() is threading.main_thread()
+        self.proc = self.ctx.Process(target=_worker, args=(child, self.max_memory_gb, os.getpid(), main),
+                                     daemon=True)
         self.proc.start()
         child.close()
         self.conn = parent
@@ -126,23 +227,42 @@ class Isolated:
             self.proc.join(5)
             self.proc = None
 
+    def _receive(self, limit: float | None):
+        """(message, False) on time, (None, True) when the worker died, (None, False) past ``limit``."""
+        try:
+            if not self.conn.poll(limit):
+                return None, False
+            return self.conn.recv(), False
+        except (EOFError, OSError):
+            return None, True
+
+    def _died(self, trial: Trial, ctx: dict) -> Outcome:
+        proc = self.proc
+        if proc is not None:
+            proc.join(5)  # reap it first: until then its exit code reads None
+        why = exit_reason(proc.exitcode if proc is not None else None)
+        self._kill()
+        return failed(trial, ctx, RuntimeError(f"the trial's worker process died: {why}"))
+
     def run(self, trial: Trial, ctx: dict) -> Outcome:
         if self.proc is None or not self.proc.is_alive():
+            self._kill()  # reap one that died between trials
             self._start()
-        self.conn.send((trial, dict(ctx)))
         try:
-            ready = self.conn.poll(self.timeout_s)
-            msg = self.conn.recv() if ready else None
-        except (EOFError, OSError):
-            msg, ready = None, True
-        if msg is None:
-            code = self.proc.exitcode if self.proc is not None else None
-            self._kill()
-            if not ready:
+            self.conn.send((trial, dict(ctx)))
+        except (OSError, EOFError):  # it died between trials
+            return self._died(trial, ctx)
+        msg, died = self._receive(self.setup_s)
+        if msg is not None and msg[0] == "started":
+            msg, died = self._receive(self.timeout_s)
+            if msg is None and not died:
+                self._kill()
                 return _timeout(trial, ctx, self.timeout_s)
-            why = (f"killed by signal {-code}" + (" (out of memory?)" if code == -signal.SIGKILL else "")
-                   if code and code < 0 else f"exit code {code}")
-            return failed(trial, ctx, RuntimeError(f"the trial's worker process died: {why}"))
+        elif msg is None and not died:
+            self._kill()
+            return _setup_timeout(trial, ctx, self.setup_s, self.timeout_s)
+        if msg is None:
+            return self._died(trial, ctx)
         kind, payload = msg
         if kind == "user_error":
             raise UserError(payload)
@@ -166,5 +286,24 @@ def _timeout(trial: Trial, ctx: dict, timeout_s: float) -> Outcome:
     return out
 
 
-def make_executor(timeout_s: float | None, max_memory_gb: float | None):
+def _setup_timeout(trial: Trial, ctx: dict, setup_s: float, timeout_s: float | None) -> Outcome:
+    given = f"trial_timeout_s={timeout_s:g} s" if timeout_s else "no trial_timeout_s"
+    out = failed(trial, ctx, TimeoutError(
+        f"the worker's start-up and data loading exceeded {setup_s:g} s (their own limit, apart from "
+        f"the trial's {given}), so the trial never started; make the data quicker to load, or raise "
+        f"suite.trial_timeout_s=... (start-up and loading get max(60 s, 10 x trial_timeout_s))"))
+    out.record["status"] = "timeout"
+    out.record["error"] = out.record["error"].removeprefix("TimeoutError: ")
+    return out
+
+
+def make_executor(timeout_s: float | None, max_memory_gb: float | None, where: str = ""):
+    """The executor for a suite's limits: a worker process when there are any.
+
+    Raises UserError for a limit that is not a positive number (the suite's schema check says
+    so first; this guards callers that skip it).
+    """
+    from harness.config import check_limits
+
+    check_limits(where, trial_timeout_s=timeout_s, max_memory_gb=max_memory_gb)
     return Isolated(timeout_s, max_memory_gb) if (timeout_s or max_memory_gb) else InProcess()

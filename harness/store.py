@@ -24,6 +24,8 @@ from harness.errors import UserError
 from harness.schema import RECORD_COLUMNS, SCHEMA_VERSION
 
 RUN_FILE = "run.json"
+RESUMES_FILE = "resumes.jsonl"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _clean(value):
@@ -59,7 +61,8 @@ class RunWriter:
     def _append(self, stem: str, obj: dict) -> None:
         line = json.dumps(obj, default=_clean, allow_nan=False, separators=(",", ":"))
         path = self.run_dir / f"{stem}-{self.job}.jsonl"
-        with open(path, "a+b") as fh:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)  # never through a symlink
+        with open(fd, "a+b") as fh:
             if stem not in self._checked:  # a killed writer may have left a torn line
                 self._checked.add(stem)
                 if fh.tell() > 0:
@@ -154,6 +157,10 @@ def read_run_info(run_dir: Path | str) -> dict:
         info = json.loads(path.read_text())
     except ValueError:
         raise UserError(f"{path} is not valid JSON; restore it or delete the run dir") from None
+    if not isinstance(info, dict):
+        raise UserError(f"{path} holds a JSON {type(info).__name__}, not an object; restore it or delete the run dir")
+    if not isinstance(info.get("schema_version", 0), int):
+        raise UserError(f"{path} has a schema_version that is not a number; restore it or delete the run dir")
     if info.get("schema_version", 0) > SCHEMA_VERSION:
         raise UserError(f"{path} was written by a newer harness (schema {info['schema_version']} > "
                         f"{SCHEMA_VERSION}); upgrade harness to read it")
@@ -244,7 +251,7 @@ def load_curves(paths, trial_ids=None) -> "pandas.DataFrame":  # noqa: F821
 
 
 def copy_run(src: Path | str, dst: Path | str) -> Path:
-    """Copy a run dir's files (run.json and its records, predictions and curves) to ``dst``.
+    """Copy a run dir's files (run.json, its records, predictions, curves and resumes) to ``dst``.
 
     The copy is written to a temporary sibling of ``dst`` and renamed into place, so
     ``dst`` either holds the whole run or does not exist. Symlinks are never followed: a
@@ -262,7 +269,7 @@ def copy_run(src: Path | str, dst: Path | str) -> Path:
     try:
         with os.scandir(src) as entries:
             names = sorted(e.name for e in entries if e.is_file(follow_symlinks=False) and (
-                e.name == RUN_FILE or (e.name.startswith(_RUN_FILES) and e.name.endswith(".jsonl"))))
+                e.name in (RUN_FILE, RESUMES_FILE) or (e.name.startswith(_RUN_FILES) and e.name.endswith(".jsonl"))))
         for name in names:
             fd = os.open(src / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             with os.fdopen(fd, "rb") as fin, open(tmp / name, "xb") as fout:
@@ -280,7 +287,34 @@ def copy_run(src: Path | str, dst: Path | str) -> Path:
 
 
 def ok_trial_ids(run_dir: Path | str) -> set[str]:
-    """Trials already recorded with status ok (what a resume skips)."""
+    """Trials done: recorded with status ok *and* with a whole predictions line (what a resume skips).
+
+    A full disk can tear the predictions line after the record was written; such a trial
+    counts as not done, so a resume runs it again. (A run dir with no predictions file at
+    all, written before predictions were stored, is judged by its records alone.)
+    """
     run_dir = Path(run_dir)
-    return {r["trial_id"] for f in run_dir.glob("records-*.jsonl") for r in read_jsonl(f)
-            if r.get("status") == "ok" and "trial_id" in r}
+    ok = {r["trial_id"] for f in run_dir.glob("records-*.jsonl") for r in read_jsonl(f)
+          if r.get("status") == "ok" and "trial_id" in r}
+    files = sorted(run_dir.glob("predictions-*.jsonl"))
+    if not files:
+        return ok
+    predicted = {p["trial_id"] for f in files for p in read_jsonl(f)
+                 if "trial_id" in p and "y_pred" in p and "y_true" in p}
+    return ok & predicted
+
+
+def record_resume(run_dir: Path | str, entry: dict) -> None:
+    """Append one resume of a run (time, harness commit, overrides) to its resumes.jsonl."""
+    line = json.dumps(entry, default=str, separators=(",", ":")) + "\n"
+    fd = os.open(Path(run_dir) / RESUMES_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
+    with open(fd, "ab") as fh:
+        fh.write(line.encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_resumes(run_dir: Path | str) -> list[dict]:
+    """The resumes of a run, oldest first (empty for a run never resumed)."""
+    path = Path(run_dir) / RESUMES_FILE
+    return list(read_jsonl(path)) if path.is_file() else []

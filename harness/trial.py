@@ -43,6 +43,11 @@ class Outcome:
 
 
 def one_line(exc: BaseException) -> str:
+    """``Type: first line`` of an error; for Hydra's "Error in call to target", its cause."""
+    from hydra.errors import InstantiationException
+
+    if isinstance(exc, InstantiationException) and exc.__cause__ is not None:
+        exc = exc.__cause__
     text = str(exc).strip().splitlines()
     msg = f"{type(exc).__name__}: {text[0] if text else ''}".strip().rstrip(":")
     return msg[:500]

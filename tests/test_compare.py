@@ -114,9 +114,11 @@ def test_new_missing_and_failed_groups():
     result = compare(side(base), side(cand))
     assert verdicts(result) == {("kept", "unchanged"), ("gone", "missing"), ("fresh", "new"),
                                 ("breaks", "failed")}
-    assert [g.key for g in result.regressions] == ["breaks"]
+    assert [g.key for g in result.regressions] == ["breaks", "gone"]  # missing work fails the gate too
     assert result.exit_code == 1
     assert result.groups[0].verdict == "failed"  # regressions first
+    allowed = compare(side(base), side(cand), Options(allow_missing=True))
+    assert [g.key for g in allowed.regressions] == ["breaks"]
     # A group that failed in the baseline too is reported, but is no new regression.
     again = compare(side([rec(key="breaks", status="failed")]), side([rec(key="breaks", status="failed")]))
     assert again.groups[0].verdict == "failed" and again.exit_code == 0

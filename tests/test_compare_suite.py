@@ -65,8 +65,8 @@ def _worse_baseline(bdir: Path, dest: Path) -> Path:
         obj["y_pred"] = encode_labels(decode_labels(obj["y_true"]))
         preds.append(json.dumps(obj) + "\n")
     (run / "predictions-0.jsonl").write_text("".join(preds))
-    # These records were not produced by this code, so the baseline must not look re-runnable
-    # (on a clean checkout at the baseline's commit it would, and --confirm would re-run it too).
+    # These records were not produced by this code. The baseline is not re-runnable anyway (git
+    # shows no commit of it); a run.json's commit is no evidence either way, edited or not.
     info = json.loads((src / "run.json").read_text())
     info["environment"]["git_harness"] = {"commit": "0" * 40, "dirty": False}
     (run / "run.json").write_text(json.dumps(info))

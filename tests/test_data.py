@@ -93,7 +93,8 @@ def string_loader(seed=0):
 def test_labels_are_encoded_across_splits():
     cfg = OmegaConf.create({"name": "s", "kind": "tabular",
                             "loader": {"_target_": f"{__name__}.string_loader"}})
-    ds = load_dataset(cfg, seed=0)
+    with pytest.warns(UserWarning, match=r"test class\(es\) a never appear in training"):
+        ds = load_dataset(cfg, seed=0)
     assert ds.X_train.dtype == np.float32 and ds.y_train.dtype == np.int64
     assert ds.y_train.tolist() == [1, 2, 1, 2] and ds.y_test.tolist() == [0, 2]
 

@@ -50,13 +50,16 @@ def test_sigkill_then_resume_records_each_planned_trial_once(plugin_dir, tmp_pat
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = store.load(run_dir, all_records=True)
-    assert 3 <= len(before) < 10
+    done = store.ok_trial_ids(run_dir)  # ok with their predictions: the kill may tear the last one
+    assert 3 <= len(before) < 10 and len(done) >= len(before) - 1
     res = run_cli("run", *args, f"resume={run_dir}")
     assert res.returncode == 0, res.stderr
-    assert f"{len(before)} trials were already ok" in res.stderr
+    assert f"{len(done)} trials were already ok" in res.stderr
     rows = store.load(run_dir, all_records=True)
     ok = rows[rows["status"] == "ok"]["trial_id"]
-    assert sorted(ok) == sorted(_planned(args)) and ok.is_unique
+    assert set(ok) == _planned(args)
+    # only a trial whose predictions line the kill cut off ran again
+    assert set(ok[ok.duplicated()]) <= set(before.loc[before["status"] == "ok", "trial_id"]) - done
     assert len(list(tmp_path.glob("smoke/*"))) == 1  # resumed in place, no new run dir
 
 

@@ -58,9 +58,10 @@ def save(run_dirs, directory: Path | str = DEFAULT_DIR, suite: str | None = None
     """Copy run dirs (globs too) to ``<directory>/<suite>/<run-id>/``, replacing that suite's
     baseline as a whole; returns the suite dir."""
     from harness import store
+    from harness.compare.match import read_info
 
     dirs = store.run_dirs(run_dirs)
-    infos = {d: store.read_run_info(d) for d in dirs}
+    infos = {d: read_info(d) for d in dirs}
     records = store.load(dirs)
     suites = {info.get("suite") for info in infos.values()} - {None}
     suites |= {s for s in records["suite"].dropna().unique() if s}
@@ -74,6 +75,9 @@ def save(run_dirs, directory: Path | str = DEFAULT_DIR, suite: str | None = None
     if records.empty:
         raise UserError(f"no records in {', '.join(map(str, dirs))}")
     names = [str(infos[d].get("run_id") or d.name) for d in dirs]
+    for d, name in zip(dirs, names):  # the copy is named by the run id: it must stay inside the suite dir
+        if name in (".", "..") or Path(name).name != name or "\\" in name:
+            raise UserError(f"{d / store.RUN_FILE}: its run_id {name!r} can't name a directory; restore the run.json")
     if len(set(names)) < len(names):
         raise UserError(f"two of the runs have the same run id ({', '.join(names)}); a baseline "
                         "holds each run once")

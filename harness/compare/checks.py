@@ -27,8 +27,9 @@ def _mcnemar(metric, seeds, b_rows, c_rows, base: Side, cand: Side):
         tb = b_rows.loc[b_rows["seed"] == seed, "trial_id"].iloc[0]
         tc = c_rows.loc[c_rows["seed"] == seed, "trial_id"].iloc[0]
         pb, pc = base.predictions.get(tb), cand.predictions.get(tc)
-        if pb is None or pc is None or pb[0].shape != pc[0].shape or not np.array_equal(pb[0], pc[0]):
-            return None
+        if (pb is None or pc is None or pb[0].shape != pc[0].shape or pb[0].shape != pb[1].shape
+                or pc[0].shape != pc[1].shape or not np.array_equal(pb[0], pc[0])):
+            return None  # no predictions, or damaged ones: nothing to pair
         b_hits.append(pb[0] == pb[1])
         c_hits.append(pc[0] == pc[1])
     if not b_hits:

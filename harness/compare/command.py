@@ -59,6 +59,8 @@ def compare_command(args: list[str]) -> int:
                         "load differed: unpaired times are not judged (%(default)s; 0 turns it off)")
     p.add_argument("--confirm", type=int, default=0, metavar="N",
                    help="re-run the flagged groups N more times before the verdict stands")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="don't fail (exit 1) when groups of the baseline are missing from the candidate")
     p.add_argument("--md", metavar="FILE", help="write the Markdown here instead of stdout")
     p.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     ns = p.parse_args(args)
@@ -81,29 +83,40 @@ def compare_command(args: list[str]) -> int:
                    metrics=tuple(m for m in ns.metrics.split(",") if m),
                    time_metrics=tuple(m for m in ns.time_metrics.split(",") if m),
                    min_time_s=ns.min_time, min_mem_mb=ns.min_mem, compare_time=not ns.no_time,
-                   cross_machine=ns.cross_machine, normalise=ns.normalise, load_guard=ns.load_guard)
+                   cross_machine=ns.cross_machine, normalise=ns.normalise, load_guard=ns.load_guard,
+                   allow_missing=ns.allow_missing)
     for flag, given, known in (("--metrics", opts.metrics, QUALITY), ("--time-metrics", opts.time_metrics, TIMES)):
         unknown = set(given) - set(known)
         if unknown:
             raise UserError(f"unknown {flag} {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
 
+    from harness.compare.match import check_same_suite
+
     base = load_side(base_spec, name=ns.baseline and f"baseline {Path(base_spec).name}")
     cand = load_side(cand_specs)
+    check_same_suite(base, cand)
     result = run_compare(base, cand, opts, ns.confirm)
 
     from harness.compare import render
 
     text = render.markdown(result)
+    if ns.json:
+        _write(ns.json, render.to_json(result))
     if ns.md:
-        Path(ns.md).write_text(text)
+        _write(ns.md, text)
     else:
         print(text, end="")
-    if ns.json:
-        Path(ns.json).write_text(render.to_json(result))
     counts = ", ".join(f"{v} {k}" for k, v in result.counts.items() if v)
     _log(f"harness compare: {counts} -> exit {result.exit_code}"
          + (f" (Markdown: {ns.md})" if ns.md else ""))
     return result.exit_code
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text)
+    except (OSError, ValueError) as exc:  # a missing or read-only dir, a directory, a NUL in the name
+        raise UserError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def run_compare(base, cand, opts, confirm_n: int = 0):
@@ -118,7 +131,11 @@ def run_compare(base, cand, opts, confirm_n: int = 0):
         rerun_cand = confirm.rerun_from_info(cand.first_run())
         why = confirm.baseline_rerunnable(base, cand)
         rerun_base = None if why else confirm.rerun_from_info(base.first_run())
-        result = confirm.confirm(result, confirm_n, rerun_cand, rerun_base, why_not_baseline=why, log=_log)
+        try:
+            result = confirm.confirm(result, confirm_n, rerun_cand, rerun_base, why_not_baseline=why, log=_log)
+        except OSError as exc:  # the re-runs go next to the candidate run: that dir must be writable
+            raise UserError(f"--confirm: cannot write {exc.filename or 'the re-runs'}: "
+                            f"{exc.strerror or exc}") from None
     elif confirm_n:
         result.confirm_note = "--confirm: nothing flagged, nothing re-run."
     return result

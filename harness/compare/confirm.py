@@ -3,10 +3,11 @@
 On a shared runner the whole machine speeds up and slows down by tens of percent from one
 minute to the next, and one run per side can't tell that from a slower model. Re-running
 only the flagged groups N more times adds samples taken at other moments. Where the
-baseline can be re-run too (the same code, packages and machine as this process, or a
-re-runner given through the API), each round runs the baseline's and the candidate's trials
-back to back, alternating which goes first, and their times are then compared pair by pair,
-which takes the machine's drift out of the ratio.
+baseline can be re-run too (git shows its run dirs committed unmodified at the code this
+process runs, on the same packages and machine; or a re-runner given through the API), each
+round runs the baseline's and the candidate's trials back to back, alternating which goes
+first, and their times are then compared pair by pair, which takes the machine's drift out of
+the ratio.
 
 Re-runs go through :func:`harness.api.rerun`, which rebuilds the flagged trials from this
 checkout's own suite configs (results are data: nothing stored in them is instantiated), and
@@ -15,10 +16,11 @@ write ordinary run dirs next to the candidate run.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Callable
 
-from harness.compare.match import GROUP, Side, add_records
+from harness.compare.match import GROUP, Side, add_records, read_info
 from harness.compare.verdict import Comparison, compare
 from harness.errors import UserError
 
@@ -40,20 +42,87 @@ def rerun_from_info(info: dict, stream=None, config_dirs=()) -> Rerun:
     return rerun
 
 
-def baseline_rerunnable(base: Side, cand: Side) -> str:
-    """Empty when the baseline's runs used this very code, packages and machine; else why not."""
+#: What makes a trial what it is, in a checkout: the code and the suite configs.
+CODE_PATHS = ("harness", "suites", "pyproject.toml")
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _checkout() -> Path:
+    """The directory holding the harness package that runs: its checkout, when it is one."""
+    return Path(__file__).resolve().parent.parent.parent
+
+
+def _same_code_in_git(dirs, root: Path) -> str:
+    """Empty when git shows ``dirs`` committed, unmodified, and made at this checkout's code; else why not.
+
+    Only what git says counts: a run.json's commit, dirty flag, packages and fingerprint are
+    text anyone can edit, and a forged "same commit" would make the baseline re-run with the
+    candidate's code, which hides the very regression compare is there to find.
+    """
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None or top.returncode != 0 or not top.stdout.strip():
+        return f"this process's code ({root}) is not a git checkout, so nothing shows the baseline was made by it"
+    top_dir = Path(top.stdout.strip()).resolve()
+    dirty = _git(top_dir, "status", "--porcelain", "--", *CODE_PATHS)
+    if dirty is None or dirty.returncode != 0 or dirty.stdout.strip():
+        return f"this checkout has uncommitted changes in {', '.join(CODE_PATHS)}"
+    shallow = _git(top_dir, "rev-parse", "--is-shallow-repository")
+    shallow = shallow is None or shallow.returncode != 0 or shallow.stdout.strip() != "false"
+    for d in dirs:
+        d = Path(d).resolve()
+        try:
+            d.relative_to(top_dir)
+        except ValueError:
+            return f"its run dir {d} is not inside this git checkout ({top_dir})"
+        rel = str(d.relative_to(top_dir)) or "."
+        tracked = _git(top_dir, "ls-files", "--stage", "--", rel)
+        if tracked is None or tracked.returncode != 0 or not tracked.stdout.strip():
+            return f"its run dir {rel} is not committed"
+        if any(line.startswith("120000") for line in tracked.stdout.splitlines()):
+            return f"its run dir {rel} holds a symlink, whose target git does not track"
+        changed = _git(top_dir, "status", "--porcelain", "--untracked-files=all", "--ignored=matching", "--", rel)
+        if changed is None or changed.returncode != 0 or changed.stdout.strip():
+            return f"its run dir {rel} has changes that are not committed"
+        last = _git(top_dir, "log", "-1", "--format=%H %P", "--", rel)
+        commit, *parents = (last.stdout.split() if last is not None and last.returncode == 0 else []) or [""]
+        if not commit:
+            return f"git shows no commit for its run dir {rel}"
+        if not parents and shallow:
+            return (f"this clone is shallow, so the commit that last changed {rel} can't be told "
+                    "(fetch the history: fetch-depth: 0)")
+        same = _git(top_dir, "diff", "--quiet", commit, "HEAD", "--", *CODE_PATHS)
+        if same is None or same.returncode != 0:
+            return (f"its run dir {rel} was last committed at {commit[:12]}, and {', '.join(CODE_PATHS)} "
+                    "changed between that commit and HEAD")
+    return ""
+
+
+def baseline_rerunnable(base: Side, cand: Side, root: Path | str | None = None) -> str:
+    """Empty when the baseline's runs were made by this very code, packages and machine; else why not.
+
+    The code is judged by git alone (see :func:`_same_code_in_git`) in the checkout at ``root``
+    (default: the one this module lives in); the package versions and the machine fingerprint
+    stored in the runs must also match this process's.
+    """
     from harness import environment, fingerprint
 
-    here = environment.git_commit(Path(__file__).resolve().parent)
+    if not base.files:
+        return "it has no run dirs on disk"
+    why = _same_code_in_git(base.files, Path(root) if root is not None else _checkout())
+    if why:
+        return why
     packages = environment.package_versions()
     machine = fingerprint.fingerprint()["id"]
     for run in base.runs.values():
         env = run.get("environment") or {}
-        git = env.get("git_harness") or {}
         if not run.get("config"):
             return "its run.json has no config"
-        if not here or here.get("dirty") or git.get("commit") != here.get("commit") or git.get("dirty"):
-            return "it was run with other code than this process (git commit differs or a tree is dirty)"
         if env.get("packages") != packages:
             return "it was run with other package versions"
         if (run.get("fingerprint") or {}).get("id") != machine:
@@ -71,8 +140,8 @@ def _trial_ids(side: Side, groups) -> set:
 def _absorb(side: Side, run_dir: Path, round_: int) -> None:
     from harness import store
 
-    info = store.read_run_info(run_dir)
-    add_records(side, store.load([run_dir]), {info.get("run_id", run_dir.name): info},
+    info = read_info(run_dir)
+    add_records(side, store.load([run_dir]), {str(info.get("run_id") or run_dir.name): info},
                 store.load_predictions([run_dir]), round_)
 
 

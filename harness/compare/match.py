@@ -39,12 +39,68 @@ class Side:
 
     def calibration(self, run_id: str) -> float:
         """The calibration score (seconds) of a run, NaN when it has none."""
-        cal = (self.runs.get(run_id) or {}).get("calibration") or {}
-        value = cal.get("score_s")
-        return float(value) if isinstance(value, (int, float)) else math.nan
+        return calibration_of(self.runs.get(run_id) or {})
 
     def first_run(self) -> dict:
         return next(iter(self.runs.values()), {})
+
+
+def calibration_of(info: dict) -> float:
+    """A run.json's calibration score (seconds): a positive finite number, else NaN."""
+    value = (info.get("calibration") or {}).get("score_s")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    return float(value) if math.isfinite(value) and value > 0 else math.nan
+
+
+#: run.json fields compare reads, and the types they must have when present (None: absent).
+_INFO_TYPES = {"run_id": (str, int), "suite": str, "fingerprint": dict, "calibration": dict,
+               "environment": dict, "config": dict, "overrides": list}
+_JSON_TYPE = {dict: "object", list: "list", str: "string"}
+
+
+def read_info(run_dir: Path) -> dict:
+    """A run dir's run.json through :func:`harness.store.read_run_info` (which refuses newer
+    schemas), checked to be what compare can read: a JSON object with fields of the right types."""
+    from harness import store
+
+    path = Path(run_dir) / store.RUN_FILE
+    try:
+        info = store.read_run_info(run_dir)
+    except (AttributeError, TypeError):  # a list, a string...; or a schema_version that isn't a number
+        raise UserError(f"{path} is not a run.json: expected a JSON object with a numeric schema_version; "
+                        "restore it or delete the run dir") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for name, types in _INFO_TYPES.items():
+        if info.get(name) is not None and not isinstance(info[name], types):
+            raise UserError(f"{path}: its {name!r} is not a JSON {_JSON_TYPE.get(types, 'string')}; "
+                            "restore the run.json or delete the run dir")
+    for name, sub in (("fingerprint", "id"), ("environment", "packages")):
+        value = (info.get(name) or {}).get(sub)
+        if value is not None and not isinstance(value, str if sub == "id" else dict):
+            raise UserError(f"{path}: its {name}.{sub} is malformed; restore the run.json or delete the run dir")
+    return info
+
+
+def suites_of(side: "Side") -> set:
+    """The suites a side's runs and records name (what run.json and each record say)."""
+    named = {info.get("suite") for info in side.runs.values()}
+    if "suite" in side.records:
+        named |= set(side.records["suite"].dropna().astype(str))
+    return {s for s in named if s}
+
+
+def check_same_suite(base: "Side", cand: "Side") -> None:
+    """Refuse to compare runs of different suites: every group of one would be 'missing'."""
+    b, c = suites_of(base), suites_of(cand)
+    if b and c and b != c:
+        raise UserError(f"the baseline holds suite {', '.join(sorted(b))} and the candidate suite "
+                        f"{', '.join(sorted(c))}: compare runs of the same suite")
+
+
+#: Columns that name things: kept as text, whatever JSON type a (damaged) record gave them.
+_TEXT = ("run_id", "suite", "key", "trial_id", "dataset", "features", "model", "device", "status", "error")
 
 
 def frame(rows) -> "pandas.DataFrame":  # noqa: F821
@@ -56,11 +112,14 @@ def frame(rows) -> "pandas.DataFrame":  # noqa: F821
     import pandas as pd
 
     df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
-    for col in ("run_id", "key", "trial_id", "dataset", "features", "model", "device", "status", "error"):
+    for col in _TEXT:
         if col not in df.columns:
             df[col] = None
+        else:  # a list or a number where a name belongs must not break grouping
+            df[col] = df[col].astype(object).where(df[col].isna(), df[col].astype(str))
     for col in NUMERIC:
         df[col] = pd.to_numeric(df[col], errors="coerce") if col in df.columns else np.nan
+        df[col] = df[col].where(np.isfinite(df[col]))  # inf (1e999 in JSON) is no measurement
     if "round" not in df.columns:
         df["round"] = 0
     df["error"] = df["error"].fillna("")
@@ -93,15 +152,21 @@ def load_side(spec: str | Path | list, name: str | None = None) -> Side:
         if is_old_format(s):
             raise old_format_error(s)
     dirs = store.run_dirs(specs)
+    runs = {}
+    for d in dirs:  # every run.json first: a damaged or newer one is refused in one line
+        info = read_info(d)
+        runs[str(info.get("run_id") or d.name)] = info
     records = store.load(dirs)  # each trial of a run once, as it finally ended
     if records.empty:
         raise UserError(f"{name}: no records in {', '.join(map(str, dirs))}")
-    runs = {}
-    for d in dirs:
-        info = store.read_run_info(d)
-        runs[info.get("run_id", d.name)] = info
-    return Side(name=name, records=frame(records), predictions=store.load_predictions(dirs), runs=runs,
-                files=dirs)
+    df = frame(records)
+    df["round"] = 0  # records on disk are original runs, whatever a `round` field in them says
+    try:
+        predictions = store.load_predictions(dirs)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(f"{name}: a predictions-*.jsonl file is damaged ({exc.__class__.__name__}); "
+                        "restore it or delete it") from None
+    return Side(name=name, records=df, predictions=predictions, runs=runs, files=dirs)
 
 
 def add_records(side: Side, records, runs: dict, predictions: dict, round_: int) -> None:

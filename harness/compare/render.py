@@ -9,11 +9,26 @@ from enum import Enum
 
 import numpy as np
 
+from harness.compare.match import calibration_of
 from harness.compare.verdict import ORDER, Comparison, Group, Test, Untested
 
 _COLUMNS = (("accuracy", "accuracy Δ pts"), ("fit_s", "fit time ×"), ("predict_s", "predict time ×"),
             ("1/samples_per_s", "time/sample ×"), ("mem_growth_mb", "memory ×"),
             ("peak_rss_mb", "peak memory ×"))
+
+
+def _text(x) -> str:
+    """A string from data (a label, an error, a note, a path) as Markdown text that stays text:
+    the report's escaping (``|``, newlines, Markdown marks, ``&``), with ``<`` and ``>`` as entities."""
+    from harness.report.markdown import md_escape
+
+    return md_escape(x).replace("\\<", "&lt;").replace("\\>", "&gt;")
+
+
+def _code(x, table: bool = True) -> str:
+    """A string from data in a code span: no backtick can close it, no newline or ``|`` break the row."""
+    text = " ".join(str(x).replace("`", "'").split())
+    return f"`{text.replace('|', chr(92) + '|') if table else text}`" if text else ""
 
 
 def _num(x: float, digits: int = 2) -> str:
@@ -39,13 +54,12 @@ def _why(g: Group) -> str:
             parts.append(f"{t.metric} {t.outcome} {size} (q={t.q:.2g}, {t.method})")
     if g.confirmed:
         parts.append(g.confirmed)
-    return "; ".join(parts).replace("|", "\\|")
+    return _text("; ".join(parts))
 
 
 def _calibrations(c: Comparison) -> str:
     def score(side):
-        vals = [(info.get("calibration") or {}).get("score_s") for info in side.runs.values()]
-        vals = [v for v in vals if isinstance(v, (int, float))]
+        vals = [v for v in map(calibration_of, side.runs.values()) if math.isfinite(v)]
         return float(np.median(vals)) if vals else math.nan
 
     b, k = score(c.baseline), score(c.candidate)
@@ -65,9 +79,9 @@ def markdown(c: Comparison, max_unchanged: int = 200) -> str:
     n_tests = sum(1 for g in c.groups for t in g.tests if math.isfinite(t.p))
     lines = [f"### harness compare: {'REGRESSION' if c.exit_code else 'no regression'} — {summary} "
              f"({len(c.groups)} groups)", "",
-             f"Baseline `{c.baseline.name}` ({len(c.baseline.runs)} run(s)) · candidate "
-             f"`{c.candidate.name}` ({len(c.candidate.runs)} run(s)).", "",
-             f"{c.time_note} {_calibrations(c)}".strip(), "",
+             f"Baseline {_code(c.baseline.name, table=False)} ({len(c.baseline.runs)} run(s)) · candidate "
+             f"{_code(c.candidate.name, table=False)} ({len(c.candidate.runs)} run(s)).", "",
+             f"{_text(c.time_note)} {_text(_calibrations(c))}".strip(), "",
              f"Regression: quality down by more than {o.acc_tol:g} points (paired by seed; exact McNemar "
              f"on the same test examples for reproducible trials or 1–2 seeds), or time ratio above "
              f"{o.time_tol:g} with its 95% interval above {o.low:g}; significant at a false discovery "
@@ -75,10 +89,10 @@ def markdown(c: Comparison, max_unchanged: int = 200) -> str:
              f"under {o.min_time_s * 1000:g} ms and memory growth under {o.min_mem_mb:g} MB are not tested. Cells: effect [95% interval]; bold "
              "decides the verdict."]
     if c.load_note:
-        lines += ["", f"**Load:** {c.load_note} (`--load-guard`); re-run on a quieter machine, or "
+        lines += ["", f"**Load:** {_text(c.load_note)} (`--load-guard`); re-run on a quieter machine, or "
                   "`--confirm` with a baseline that can be re-run."]
     if c.confirm_note:
-        lines += ["", c.confirm_note]
+        lines += ["", _text(c.confirm_note)]
     present = [(m, h) for m, h in _COLUMNS if any(g.test(m) for g in c.groups)]
     head = ["verdict", "trial", "where", "seeds"] + [h for _, h in present] + ["why"]
     lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -90,7 +104,7 @@ def markdown(c: Comparison, max_unchanged: int = 200) -> str:
                 continue
         verdict = f"**{g.verdict}**" if g.counts_as_regression else g.verdict
         seeds = f"{len(g.seeds_base)}/{len(g.seeds_cand)}" if g.seeds_base or g.seeds_cand else ""
-        cells = [verdict, f"{g.label} `{g.key}`", g.where, seeds]
+        cells = [verdict, f"{_text(g.label)} {_code(g.key)}".strip(), _text(g.where), seeds]
         cells += [_cell(g.test(m)) for m, _ in present] + [_why(g)]
         lines.append("| " + " | ".join(cells) + " |")
     if shown > max_unchanged:

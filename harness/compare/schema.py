@@ -35,6 +35,7 @@ class Options:
     cross_machine: bool = False
     normalise: bool = False         # divide times by the calibration on the same machine too
     load_guard: float = 1.25        # calibrations this far apart: unpaired times aren't judged (0: off)
+    allow_missing: bool = False     # groups of the baseline missing from the candidate don't fail the gate
     n_boot: int = 2000
 
     @property

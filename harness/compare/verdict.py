@@ -146,6 +146,8 @@ def compare(base: Side, cand: Side, opts: Options | None = None,
     load = _load_guard(base, cand, b_all, c_all, opts) if mode == "same" else ""
     if mode == "normalised" and not math.isfinite(reference):
         mode, note = "off", "Time not compared: the baseline has no calibration to normalise by."
+    skipped = cand.records[cand.records["status"].isin(IGNORED)]
+    c_ignored = {k: "/".join(sorted(set(rows["status"]))) for k, rows in skipped.groupby(list(GROUP), sort=False)}
     b_groups = dict(tuple(b_all.groupby(list(GROUP), sort=False)))
     c_groups = dict(tuple(c_all.groupby(list(GROUP), sort=False)))
     groups = []
@@ -153,8 +155,9 @@ def compare(base: Side, cand: Side, opts: Options | None = None,
         b_rows, c_rows = b_groups.get(gkey), c_groups.get(gkey)
         rows = b_rows if b_rows is not None else c_rows
         g = Group(key=gkey[0], device=gkey[1], threads=int(gkey[2]), label=group_label(rows))
-        if c_rows is None:
-            g.verdict, g.note = "missing", "in the baseline only"
+        if c_rows is None:  # missing work fails the gate unless allowed: a truncated run is no pass
+            g.verdict, g.counts_as_regression = "missing", not opts.allow_missing
+            g.note = "in the baseline only" + (f"; {c_ignored[gkey]} in the candidate" if gkey in c_ignored else "")
             groups.append(g)
             continue
         if b_rows is None:

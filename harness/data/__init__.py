@@ -7,16 +7,30 @@ casts and checks, so a user's own loader needs no harness import at all.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from harness.data.base import Dataset
 from harness.errors import UserError
 from harness.schema import KINDS
 
-__all__ = ["Dataset", "load_dataset", "KIND_NDIM"]
+__all__ = ["Dataset", "load_dataset", "KIND_NDIM", "LoaderError", "DataWarning"]
 
 #: Dimensionality of ``X`` (samples first) for each dataset kind.
 KIND_NDIM = {"image": 3, "signal": 2, "tabular": 2, "points": 2}
+
+
+class LoaderError(RuntimeError):
+    """A loader failed for a reason that is not a parameter the user typed (a bug, a broken file
+    of a generator): the trials on this data fail with this one line, which names the cause."""
+
+
+class DataWarning(UserWarning):
+    """Data that a run can still use but that the user should know about."""
+
+
+_WARNED: set = set()  # (dataset, what): each data warning once per process
 
 
 def load_dataset(spec, seed: int) -> Dataset:
@@ -53,8 +67,11 @@ def load_dataset(spec, seed: int) -> Dataset:
             f"dataset {spec.name}: the loader must return (X_train, y_train, X_test, y_test)"
         ) from None
     X_train, X_test = _features(X_train), _features(X_test)
-    y_train, y_test = _encode_labels(np.asarray(y_train), np.asarray(y_test))
+    y_train, y_test = (_labels(str(spec.name), y, split) for y, split in ((y_train, "train"), (y_test, "test")))
+    classes = np.unique(np.concatenate([y_train, y_test]))
+    y_train, y_test = _encode_labels(y_train, y_test)
     _check(spec.name, kind, X_train, y_train, X_test, y_test)
+    _warn_unseen(str(spec.name), classes, y_train, y_test)
     return Dataset(str(spec.name), kind, X_train, y_train, X_test, y_test)
 
 
@@ -73,17 +90,55 @@ def _instantiate(loader, name: str, extra: dict):
     except InstantiationException as exc:
         cause = exc.__cause__
         if isinstance(cause, UserError):
-            raise cause from None
-        text = str(cause or exc)
+            text = str(cause)
+            raise UserError(text if text.startswith(f"dataset {name}") else f"dataset {name}: {text}") from None
+        text = " ".join(str(cause or exc).split())
         if isinstance(cause, ImportError) or (
             isinstance(cause, TypeError) and ("keyword argument" in text or "required" in text)
         ):
             raise UserError(f"dataset {name}: bad loader config: {text}") from exc
-        raise
+        if cause is None:
+            raise
+        if isinstance(cause, MemoryError):
+            raise cause  # the executor names the memory limit
+        # The cause is the message: "Error in call to target ..." alone says nothing.
+        first = str(cause).strip().splitlines()
+        raise LoaderError(f"dataset {name}: its loader {loader.get('_target_', '?')} raised "
+                          f"{type(cause).__name__}: {first[0] if first else ''}".rstrip(": ")) from cause
 
 
 def _features(X) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(X, dtype=np.float32))
+
+
+def _labels(name: str, y, split: str) -> np.ndarray:
+    """``y`` as a flat array of class labels; numbers that are not whole are not classes."""
+    y = np.asarray(y).ravel()
+    if y.dtype == object:
+        y = y.astype(str)  # mixed types can't be sorted into a code book
+    if y.dtype.kind in "fc":
+        if not np.isfinite(y).all():
+            raise UserError(f"dataset {name}: y_{split} holds NaN or infinite labels; drop those samples")
+        fractional = y[y != np.round(y.real)]
+        if fractional.size:
+            examples = ", ".join(f"{v:g}" for v in np.unique(fractional)[:3])
+            raise UserError(f"dataset {name}: y_{split} holds non-integer labels ({examples}); harness "
+                            f"classifies, so labels must be classes: round or bin a continuous target")
+        y = y.real.astype(np.int64)
+    return y
+
+
+def _warn_unseen(name: str, classes: np.ndarray, y_train: np.ndarray, y_test: np.ndarray) -> None:
+    """Warn, once per dataset, about test classes no model can predict."""
+    unseen = np.setdiff1d(np.unique(y_test), np.unique(y_train))
+    if not unseen.size or (name, "unseen") in _WARNED:
+        return
+    _WARNED.add((name, "unseen"))
+    shown = ", ".join(str(classes[i]) for i in unseen[:5]) + (" ..." if unseen.size > 5 else "")
+    n = int(np.isin(y_test, unseen).sum())
+    warnings.warn(f"dataset {name}: test class(es) {shown} never appear in training ({n} of "
+                  f"{len(y_test)} test samples); no model can predict them, so accuracy stays below "
+                  f"{1 - n / len(y_test):.3f}; add training samples of those classes", DataWarning, stacklevel=3)
 
 
 def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,3 +170,6 @@ def _check(name, kind, X_train, y_train, X_test, y_test) -> None:
         )
     if not np.isfinite(X_train).all() or not np.isfinite(X_test).all():
         raise UserError(f"dataset {name}: X contains NaN or infinite values; impute or drop them")
+    if len(np.unique(y_train)) < 2:
+        raise UserError(f"dataset {name}: the training split holds a single class; a classifier needs "
+                        f"at least two (check the labels, or give the split more samples)")

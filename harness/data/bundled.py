@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.data.params import check_params
+from harness.errors import UserError
 
-def split(X, y, test_size: float = 0.25, seed: int = 0):
-    """Stratified train/test split; returns ``(X_train, y_train, X_test, y_test)``."""
+
+def split(X, y, test_size: float = 0.25, seed: int = 0, stratify: bool = True, what: str = ""):
+    """Stratified train/test split; returns ``(X_train, y_train, X_test, y_test)``.
+
+    A split that can't be made (too few samples for ``test_size`` and the classes) is the
+    user's parameters to fix: UserError, with scikit-learn's reason. ``what`` names the data
+    in that message (a file); by default the parameters to change are named.
+    """
     from sklearn.model_selection import train_test_split
 
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y
-    )
+    check_params(test_size=test_size)
+    try:
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=test_size, random_state=seed, stratify=y if stratify else None
+        )
+    except ValueError as exc:
+        fix = what or "raise dataset.loader.n_samples or change dataset.loader.test_size"
+        raise UserError(f"cannot split {len(y)} samples with test_size={test_size}: "
+                        f"{' '.join(str(exc).split())} ({fix})") from None
     return X_train, y_train, X_test, y_test
 
 

@@ -73,16 +73,13 @@ def load_table(
     X, y = _xy(_read(full), target, list(drop or ()), full)
     if test_path is not None:
         full_test = resolve(test_path, key="test_path")
-        X_test, y_test = _xy(_read(full_test), target, list(drop or ()), full_test)
+        X_test, y_test = _xy(_read(full_test), target, list(drop or ()), full_test, split=False)
         return X, y, X_test, y_test
-    from sklearn.model_selection import train_test_split
+    from harness.data.bundled import split
 
     _, counts = np.unique(y, return_counts=True)
-    stratify = y if counts.min() >= 2 else None  # a singleton class can't be stratified
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=stratify
-    )
-    return X_train, y_train, X_test, y_test
+    return split(X, y, test_size, seed, stratify=counts.min() >= 2,  # a singleton class can't be stratified
+                 what=f"{full.name} has {len(y)} rows; add rows or change dataset.loader.test_size")
 
 
 def load_npz(path, seed: int | None = None):
@@ -91,24 +88,41 @@ def load_npz(path, seed: int | None = None):
     ``seed`` is accepted and ignored: the split is the file's.
     """
     full = resolve(path)
+    save = "save it with np.savez(path, X_train=..., y_train=..., X_test=..., y_test=...)"
+    try:
+        with open(full, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise UserError(f"cannot read {full}: {exc.strerror or exc}") from None
+    if magic == b"\x93NUMPY":
+        raise UserError(f"{full} holds one array (an .npy file), not a split; {save}")
+    if not magic.startswith(b"PK"):  # an NPZ file is a zip archive
+        raise UserError(f"{full} is not an NPZ file (not a zip archive: another format, or damaged); {save}")
     try:
         with np.load(full, allow_pickle=False) as npz:
             missing = [k for k in NPZ_KEYS if k not in npz.files]
             if missing:
                 raise UserError(
                     f"{full} lacks key(s) {', '.join(missing)} "
-                    f"(has: {', '.join(npz.files) or 'none'}); "
-                    f"save it with np.savez(path, X_train=..., y_train=..., X_test=..., y_test=...)"
+                    f"(has: {', '.join(npz.files) or 'none'}); {save}"
                 )
             return tuple(npz[k] for k in NPZ_KEYS)
     except UserError:
         raise
-    except ValueError as exc:  # object arrays need pickle, which we never allow
-        raise UserError(
-            f"{full}: cannot read without pickle ({exc}); store numeric arrays only"
-        ) from None
-    except (OSError, EOFError) as exc:
-        raise UserError(f"{full} is not a readable NPZ file ({exc})") from None
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():  # object arrays need pickle, which we never allow
+            raise UserError(
+                f"{full}: cannot read without pickle ({_first_line(exc)}); store numeric arrays only"
+            ) from None
+        raise UserError(f"{full} is not a readable NPZ file ({_first_line(exc)}); {save}") from None
+    except Exception as exc:  # noqa: BLE001 - truncated or damaged: zipfile, zlib and OS errors differ
+        raise UserError(f"{full} is not a readable NPZ file (damaged or truncated: "
+                        f"{type(exc).__name__}: {_first_line(exc)}); {save}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _read(full: Path):
@@ -127,9 +141,14 @@ def _read(full: Path):
         raise UserError(f"could not read {full} as {fmt}: {str(exc).splitlines()[0]}") from None
 
 
-def _xy(frame, target: str, drop: list, full: Path):
+def _xy(frame, target: str, drop: list, full: Path, split: bool = True):
+    """Features and labels of a table; ``split``: it is split into train and test (not a test table)."""
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
+    if len(frame) == 0:
+        raise UserError(f"{full.name} has a header ({', '.join(columns) or 'no columns'}) but no data rows; "
+                        f"add rows, or point dataset.loader.{'path' if split else 'test_path'}=... "
+                        f"at the file that has them")
     if target not in columns:
         raise UserError(
             f"target column {target!r} not in {full.name}; available columns: {', '.join(columns)} "
@@ -161,6 +180,22 @@ def _xy(frame, target: str, drop: list, full: Path):
     y = y.to_numpy()
     if y.dtype == object:
         y = y.astype(str)
+    elif y.dtype.kind == "f":
+        fractional = y[y != np.round(y)]
+        if fractional.size:
+            examples = ", ".join(f"{v:g}" for v in np.unique(fractional)[:3])
+            raise UserError(
+                f"target column {target!r} of {full.name} holds non-integer numbers ({examples}); "
+                f"harness classifies, so the target must be class labels: round or bin it, or "
+                f"pick the label column (dataset.loader.target=...)"
+            )
+        y = y.astype(np.int64)
+    classes = np.unique(y)
+    if split and len(classes) < 2:
+        raise UserError(
+            f"target column {target!r} of {full.name} has a single class ({classes[0]}); a classifier "
+            f"needs at least two: check the column (dataset.loader.target=...) or the file"
+        )
     return X, y
 
 

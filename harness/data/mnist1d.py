@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.data.cache import cached_arrays
+from harness.data.params import check_params
 from harness.errors import UserError
 
 #: Generator arguments we pass through; ``url`` (the downloader's) is left out.
@@ -55,6 +56,7 @@ def load_mnist1d(
             f"unknown MNIST-1D generator argument(s) {', '.join(unknown)}; "
             f"valid ones are {', '.join(GENERATOR_ARGS)}"
         )
+    check_params(n_train=n_train)
     if int(num_samples) < 10 or not 0.0 < float(train_split) < 1.0:
         raise UserError(
             f"MNIST-1D needs num_samples >= 10 and 0 < train_split < 1 "

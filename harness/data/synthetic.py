@@ -10,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from harness.data.bundled import split
+from harness.data.params import check_params
+from harness.errors import UserError
 
 
 def xor(n_samples: int = 1000, noise: float = 0.1, test_size: float = 0.25, seed: int = 0):
     """XOR: uniform points in ``[-1, 1]^2``, class 1 where both coordinates share a sign."""
+    check_params(n_samples=n_samples, noise=noise, test_size=test_size)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
     y = (np.sign(X[:, 0]) == np.sign(X[:, 1])).astype(np.int64)
@@ -26,6 +29,7 @@ def circles(
     test_size: float = 0.25, seed: int = 0,
 ):
     """Two concentric circles (:func:`sklearn.datasets.make_circles`)."""
+    check_params(n_samples=n_samples, noise=noise, factor=factor, test_size=test_size)
     from sklearn.datasets import make_circles
 
     X, y = make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
@@ -34,6 +38,7 @@ def circles(
 
 def moons(n_samples: int = 1000, noise: float = 0.2, test_size: float = 0.25, seed: int = 0):
     """Two interleaving half circles (:func:`sklearn.datasets.make_moons`)."""
+    check_params(n_samples=n_samples, noise=noise, test_size=test_size)
     from sklearn.datasets import make_moons
 
     X, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
@@ -49,6 +54,7 @@ def spirals(
     Points are spread evenly along the arc (not the angle), so the outer turns,
     the hard part, are not starved of samples.
     """
+    check_params(n_samples=n_samples, noise=noise, turns=turns, test_size=test_size)
     rng = np.random.default_rng(seed)
     y = np.arange(n_samples) % 2
     t = np.sqrt(rng.uniform(0.0, 1.0, n_samples)) * turns * 2 * np.pi
@@ -73,10 +79,17 @@ def tabular(
     """
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(
-        n_samples=n_samples, n_features=n_features, n_informative=n_informative,
-        n_redundant=n_redundant, n_repeated=n_repeated, n_classes=n_classes,
-        n_clusters_per_class=n_clusters_per_class, class_sep=class_sep,
-        flip_y=flip_y, random_state=seed,
-    )
+    check_params(n_samples=n_samples, n_features=n_features, n_informative=n_informative,
+                 n_redundant=n_redundant, n_repeated=n_repeated, n_classes=n_classes,
+                 n_clusters_per_class=n_clusters_per_class, class_sep=class_sep, flip_y=flip_y,
+                 test_size=test_size)
+    try:
+        X, y = make_classification(
+            n_samples=n_samples, n_features=n_features, n_informative=n_informative,
+            n_redundant=n_redundant, n_repeated=n_repeated, n_classes=n_classes,
+            n_clusters_per_class=n_clusters_per_class, class_sep=class_sep,
+            flip_y=flip_y, random_state=seed,
+        )
+    except ValueError as exc:  # parameters that don't fit together, e.g. too few informative features
+        raise UserError(f"dataset.loader parameters don't fit together: {' '.join(str(exc).split())}") from None
     return split(X.astype(np.float32), y, test_size, seed)

@@ -9,13 +9,19 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from harness.report import atomic_write, safe_filename
 from harness.report import curves as cv
 from harness.report import plots
 from harness.report.content import Figure, Report
 
 
 def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figure], list[str]]:
-    """Write ``fig-<slug>.png`` files; return them and notes on what could not be drawn."""
+    """Write ``fig-<slug>.png`` files; return them and notes on what could not be drawn.
+
+    A slug holds names from the records (a suite's name): its file name keeps only safe
+    characters, so no name in the data can lead the file outside ``out_dir``; a figure is
+    written to a temporary file and renamed over its name, never through a symlink.
+    """
     import matplotlib
 
     from harness.report.cdplot import cd_diagram
@@ -44,7 +50,7 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
     if report.friedman is not None:
         jobs.append(("critical-difference", "Critical-difference diagram", lambda: cd_diagram(report.friedman),
                      "Demšar (2006): Friedman test, then the Nemenyi critical difference at α = 0.05."))
-    figures, notes = [], []
+    figures, notes, names = [], [], set()
     with matplotlib.rc_context(RC):
         for slug, title, make, caption in jobs:
             try:
@@ -55,8 +61,15 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
                 continue
             if fig is None:
                 continue
-            path = out_dir / f"fig-{slug}.png"
-            save(fig, path)
+            name = base = f"fig-{safe_filename(slug)}"
+            n = 1
+            while name in names:  # two suites whose names differ only in unsafe characters
+                n += 1
+                name = f"{base}-{n}"
+            names.add(name)
+            path = out_dir / f"{name}.png"
+            with atomic_write(path) as fh:
+                save(fig, fh)
             figures.append(Figure(slug, title, path, caption))
     if report.speedups.empty:
         notes.append(plots.cpu_gpu_note(summary))
