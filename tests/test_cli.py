@@ -48,6 +48,7 @@ def test_plan_prints_trials_without_running(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow  # one harness subprocess per case
 @pytest.mark.parametrize("args, expect", [
     (["run", "model=nope"], "unknown model 'nope'; choose one of:"),
     (["run", "dataset=nope"], "unknown dataset 'nope'"),
