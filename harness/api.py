@@ -26,7 +26,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from harness.config import GROUPS, group_title, list_options, register_schemas, suites_dir, validate
 from harness.errors import UserError
 from harness.plan import AXES, Plan, chosen_axes, expand
-from harness.runner import RunResult, run_dir_of
+from harness.rundir import run_dir_of
+from harness.runner import RunResult
 from harness.runner import execute as _run_plan
 
 #: Overrides that pick a whole option or a seed: they replace that axis of a suite's matrix.

@@ -167,10 +167,9 @@ def _worker(conn, max_memory_gb: float | None, parent_pid: int | None = None, pd
         except UserError as exc:
             conn.send(("user_error", str(exc)))
             continue
-        except MemoryError as exc:
+        except MemoryError:
             out = failed(trial, ctx, MemoryError(f"out of memory (max_memory_gb={max_memory_gb})"),
                          traceback.format_exc())
-            del exc
         if out.record.get("status") == "failed" and "MemoryError" in out.record.get("error", ""):
             out.record["error"] = f"out of memory (max_memory_gb={max_memory_gb}): {out.record['error']}"
         conn.send(("ok", out))

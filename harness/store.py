@@ -243,10 +243,14 @@ def load_curves(paths, trial_ids=None) -> "pandas.DataFrame":  # noqa: F821
     import pandas as pd
 
     keep = None if trial_ids is None else set(map(str, trial_ids))
-    rows = [{"trial_id": obj["trial_id"], **p}
-            for run_dir in run_dirs(paths) for f in sorted(run_dir.glob("curves-*.jsonl"))
-            for obj in read_jsonl(f) if keep is None or str(obj.get("trial_id")) in keep
-            for p in obj.get("points", [])]
+    rows = []
+    for run_dir in run_dirs(paths):
+        last: dict[str, list] = {}  # a trial run again (after a kill) has its curve again: the last counts
+        for f in sorted(run_dir.glob("curves-*.jsonl")):
+            for obj in read_jsonl(f):
+                if keep is None or str(obj.get("trial_id")) in keep:
+                    last[obj["trial_id"]] = obj.get("points", [])
+        rows += [{"trial_id": trial_id, **p} for trial_id, points in last.items() for p in points]
     return pd.DataFrame(rows)
 
 
@@ -289,8 +293,9 @@ def copy_run(src: Path | str, dst: Path | str) -> Path:
 def ok_trial_ids(run_dir: Path | str) -> set[str]:
     """Trials done: recorded with status ok *and* with a whole predictions line (what a resume skips).
 
-    A full disk can tear the predictions line after the record was written; such a trial
-    counts as not done, so a resume runs it again. (A run dir with no predictions file at
+    The runner writes a trial's predictions before its record, but a full disk or a crash
+    mid-write can still leave a torn predictions line: such a trial counts as not done, so a
+    resume runs it again. (A run dir with no predictions file at
     all, written before predictions were stored, is judged by its records alone.)
     """
     run_dir = Path(run_dir)

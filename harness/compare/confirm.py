@@ -22,7 +22,6 @@ from typing import Callable
 
 from harness.compare.match import GROUP, Side, add_records, read_info
 from harness.compare.verdict import Comparison, compare
-from harness.errors import UserError
 
 #: ``rerun(trial_ids, run_dir)`` runs those trials into ``run_dir``.
 Rerun = Callable[[set, Path], None]
