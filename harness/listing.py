@@ -17,8 +17,10 @@ def describe(path: Path) -> tuple[str, str]:
 
     try:
         data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
         return "", "(unreadable YAML)"
+    if not isinstance(data, dict):
+        return "", f"(not a config: the file holds a YAML {type(data).__name__}, not a mapping of keys)"
     detail = data.get("family") or data.get("kind") or ",".join(map(str, data.get("applies_to") or [])) or ""
     return str(detail), str(data.get("description", "")).strip()
 
@@ -26,9 +28,15 @@ def describe(path: Path) -> tuple[str, str]:
 def list_command(args: list[str], config_dirs: list[Path] | None = None) -> int:
     groups = list(GROUPS)
     dirs = [suites_dir(), *(config_dirs or [])]
-    if "--config-dir" in args:
+    while "--config-dir" in args:
         i = args.index("--config-dir")
-        dirs.append(Path(args[i + 1]))
+        if i + 1 >= len(args) or args[i + 1].startswith("-"):
+            raise UserError("--config-dir needs a directory: `harness list --config-dir DIR [GROUP]`")
+        path = Path(args[i + 1])
+        if not path.is_dir():
+            raise UserError(f"config dir {path} does not exist; pass a directory with model/, dataset/, ... "
+                            "subdirectories")
+        dirs.append(path)
         args = args[:i] + args[i + 2:]
     if args:
         want = ALIASES.get(args[0], args[0])

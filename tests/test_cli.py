@@ -77,3 +77,17 @@ def test_hydra_options_pass_through(tmp_path):
     assert res.returncode == 0 and "suite:" in res.stdout and "name: smoke" in res.stdout
     res = run_cli("run", "--help")
     assert res.returncode == 0 and "harness run" in res.stdout
+
+
+def test_list_config_dir_bad_input_is_one_line(tmp_path, capsys):
+    from harness.cli import main
+
+    assert main(["list", "--config-dir"]) == 2
+    assert "--config-dir needs a directory" in capsys.readouterr().err
+    assert main(["list", "--config-dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "listy.yaml").write_text("- a\n- b\n")
+    assert main(["list", "models", "--config-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "listy" in out and "not a config: the file holds a YAML list" in out
