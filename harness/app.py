@@ -178,12 +178,17 @@ def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -
 
     plans = {} if ra.info else _plans(_ours(ra.overrides + extra), ra.config_dirs)
     state: dict = {"results": []}
+    launcher_pid = os.getpid()
 
     def task(cfg) -> None:
         """Hydra's entry point, in this process or a launcher's job: plan (or reuse) and execute."""
         from hydra.core.hydra_config import HydraConfig
 
         hc = HydraConfig.get()
+        if os.getpid() != launcher_pid and "joblib" in str(hc.launcher.get("_target_", "")):
+            from harness.execution import die_with_parent
+
+            die_with_parent(os.getppid(), pdeathsig=False)  # a joblib worker must not outlive harness
         overrides = list(hc.overrides.task)
         sweep = str(hc.mode) == "RunMode.MULTIRUN"
         run_dir = Path(hc.sweep.dir if sweep else hc.runtime.output_dir)

@@ -109,7 +109,7 @@ def _limit_memory(max_memory_gb: float | None) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
+def die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
     """Make this worker end when its parent does, even inside a trial that hangs.
 
     On Linux the kernel sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``); that
@@ -127,6 +127,8 @@ def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
             pass
     if os.getppid() != parent_pid:  # the parent died before we could ask
         os._exit(1)
+    if any(t.name == "harness-parent-watch" for t in threading.enumerate()):
+        return  # a process that runs many jobs (a joblib worker) needs one watch
 
     def watch():
         while True:
@@ -145,7 +147,7 @@ def _worker(conn, max_memory_gb: float | None, parent_pid: int | None = None, pd
     the data is sent as that trial's ``("ok", Outcome)`` without ``started``.
     """
     if parent_pid is not None:
-        _die_with_parent(parent_pid, pdeathsig)
+        die_with_parent(parent_pid, pdeathsig)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
     _limit_memory(max_memory_gb)
     executor = InProcess()
