@@ -368,54 +368,14 @@ def test_float_labels_are_one_line_and_exit_2_on_the_command_line(tmp_path):
 
 
 # -- 6. a worker never outlives its parent -----------------------------------------------
-@pytest.mark.slow
-def test_a_hung_worker_dies_with_its_parent(battery, tmp_path):
+def _kill_main_and_watch_worker(battery, tmp_path, *overrides: str) -> None:
+    """Start a run whose trial hangs, ``kill -9`` harness's own pid alone, assert the worker goes."""
     import psutil
 
     marker = battery / "fit-started"
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "run", "--config-dir", str(battery / "myconf"), "suite=smoke",
-         "dataset=moons", "model=marker", "suite.trial_timeout_s=120", f"results_dir={tmp_path}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        t0 = time.time()
-        while not marker.exists() or not marker.read_text():
-            assert proc.poll() is None, "the run ended before its trial hung"
-            assert time.time() - t0 < 90, "the trial never started"
-            time.sleep(0.1)
-        worker = int(marker.read_text())
-        assert worker in {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        t0 = time.time()
-        while _alive(worker) and time.time() - t0 < 5:
-            time.sleep(0.1)
-        assert not _alive(worker), "the worker outlived its parent"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        if marker.exists() and marker.read_text() and _alive(int(marker.read_text())):
-            os.kill(int(marker.read_text()), signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-@pytest.mark.slow
-def test_a_joblib_worker_dies_when_the_main_process_alone_is_killed(battery, tmp_path):
-    """``kill -9`` of harness's own pid (not its process group) must not leave joblib workers writing."""
-    import psutil
-
-    marker = battery / "fit-started"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "run", "--config-dir", str(battery / "myconf"), "suite=smoke",
-         "dataset=moons", "model=marker", "hydra/launcher=joblib", f"results_dir={tmp_path}"],
+         "dataset=moons", "model=marker", *overrides, f"results_dir={tmp_path}"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         t0 = time.time()
@@ -430,9 +390,29 @@ def test_a_joblib_worker_dies_when_the_main_process_alone_is_killed(battery, tmp
         t0 = time.time()
         while _alive(worker) and time.time() - t0 < 5:
             time.sleep(0.1)
-        assert not _alive(worker), "the joblib worker outlived its parent"
+        assert not _alive(worker), "the worker outlived its parent"
     finally:
         if proc.poll() is None:
             proc.kill()
         if marker.exists() and marker.read_text() and _alive(int(marker.read_text())):
             os.kill(int(marker.read_text()), signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_hung_worker_dies_with_its_parent(battery, tmp_path):
+    _kill_main_and_watch_worker(battery, tmp_path, "suite.trial_timeout_s=120")
+
+
+@pytest.mark.slow
+def test_a_joblib_worker_dies_when_the_main_process_alone_is_killed(battery, tmp_path):
+    _kill_main_and_watch_worker(battery, tmp_path, "hydra/launcher=joblib")
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
