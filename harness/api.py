@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from harness.config import GROUPS, group_title, list_options, register_schemas, suites_dir, validate
 from harness.errors import UserError
 from harness.plan import AXES, Plan, chosen_axes, expand
-from harness.rundir import run_dir_of
+from harness.rundir import is_plain_name, run_dir_of
 from harness.runner import RunResult
 from harness.runner import execute as _run_plan
 
@@ -216,12 +216,10 @@ def run_dir(cfg: DictConfig) -> Path:
 
 def _safe_choices(overrides: Iterable[str]) -> list[str]:
     """Of a stored run's overrides, only those that pick an option or a seed by name."""
-    import re
-
     safe = []
     for item in overrides or ():
         key, sep, value = str(item).partition("=")
-        if sep and key in CHOSEN_KEYS and re.fullmatch(r"[A-Za-z0-9_.-]+", value) and ".." not in value:
+        if sep and key in CHOSEN_KEYS and is_plain_name(value):
             safe.append(f"{key}={value}")
     return safe
 
@@ -237,7 +235,7 @@ def rerun(info: dict, trial_ids: set, run_dir: Path | str, *, config_dirs: Itera
     are reported as no longer planned.
     """
     suite = str(info.get("suite") or "")
-    if not suite or not all(c.isalnum() or c in "_-" for c in suite):
+    if not is_plain_name(suite):
         raise UserError(f"run {info.get('run_id', '?')} names no suite in its run.json; it can't be re-run")
     run_dir = Path(run_dir)
     choices = _safe_choices(info.get("overrides") or [])

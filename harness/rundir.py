@@ -31,10 +31,16 @@ _RESUME_FREE = ("resume", "run_id", "results_dir", "progress", "report", "shard"
                 "suite")
 
 
+def is_plain_name(value) -> bool:
+    """Whether ``value`` is safe as one directory name (and as a config option's name)."""
+    value = str(value)
+    return bool(_NAME.fullmatch(value)) and len(value) <= 200
+
+
 def check_name(key: str, value) -> str:
     """``value`` if it is safe as one directory name; else a UserError naming ``key``."""
     value = str(value)
-    if not _NAME.fullmatch(value) or len(value) > 200:
+    if not is_plain_name(value):
         raise UserError(f"{key}={value} can't name a directory: use letters, digits, '_', '-' and '.' "
                         "(not first), at most 200 characters")
     return value
