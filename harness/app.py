@@ -16,6 +16,7 @@ from pathlib import Path
 from harness import api
 from harness.config import suites_dir
 from harness.errors import UserError
+from harness.rundir import claim_launch
 
 
 @dataclass
@@ -211,6 +212,8 @@ def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -
     argv, sys.argv = sys.argv, ["harness run", *hydra_argv]
     os.environ.setdefault("HYDRA_FULL_ERROR", "0")
     api.register()  # the run-id resolver and the schemas, before Hydra composes
+    launches = [claim_launch(api.run_dir(cfg), bool(cfg.get("resume")))  # one launch per run dir
+                for cfg in {api.run_dir(c): c for c, _ in plans.values()}.values()]
     try:
         main()
     except SystemExit as exc:  # Hydra exits 1 on errors it reports itself
@@ -221,6 +224,8 @@ def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -
             raise
     finally:
         sys.argv = argv
+        for fd in launches:
+            os.close(fd)
     if ra.info:
         return 0
     if "code" in state:

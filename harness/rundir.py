@@ -1,8 +1,9 @@
 """A run dir: its name, its claim for a run's life, and the checks a resume must pass.
 
 ``<results_dir>/<suite>/<run_id>/`` is claimed with an exclusive ``flock`` on its ``.lock``
-(shared by the jobs of one launch), so two processes never write one run; a resume must
-repeat the run's overrides and is logged in ``resumes.jsonl``.
+(shared by the jobs of one launch, whose launching process holds ``.launch`` exclusively, so
+two launches never share it), so two processes never write one run; a resume must repeat the
+run's overrides and is logged in ``resumes.jsonl``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from harness.store import RESUMES_FILE, RUN_FILE, read_run_info, record_resume
 _NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 #: the lock file inside a run dir, held (flock) by the processes writing the run
 LOCK_FILE = ".lock"
+#: held (flock, exclusive) by the process that launches jobs (joblib, submitit) into a run dir
+LAUNCH_FILE = ".launch"
 #: overrides that may differ between a run and its resume: where and how it runs, not what
 _RESUME_FREE = ("resume", "run_id", "results_dir", "progress", "report", "shard", "n_shards", "config_dirs",
                 "suite")
@@ -63,9 +66,9 @@ def os_problem(what: str, path, exc: OSError) -> UserError:
                      "results_dir")
 
 
-def _lock(run_dir: Path, shared: bool) -> int:
-    """Hold ``run_dir/.lock``: exclusively, or shared by the jobs of one launch; the open fd."""
-    path = run_dir / LOCK_FILE
+def _lock(run_dir: Path, shared: bool, name: str = LOCK_FILE) -> int:
+    """Hold ``run_dir/<name>``: exclusively, or shared by the jobs of one launch; the open fd."""
+    path = run_dir / name
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError as exc:
@@ -86,6 +89,24 @@ def _lock(run_dir: Path, shared: bool) -> int:
         if not shared:
             os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
+
+
+def claim_launch(run_dir: Path, resume: bool) -> int:
+    """Claim ``run_dir`` for a launch of parallel jobs; the fd of its held ``.launch`` lock.
+
+    The jobs share ``.lock`` among themselves; this exclusive lock, held by the launching
+    process for the launch's life, is what keeps a second launch (or a second resume) of the
+    same run out. A new launch into a dir that already holds a run is refused here, once.
+    """
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_problem("create the run dir", run_dir, exc) from None
+    fd = _lock(run_dir, False, LAUNCH_FILE)
+    if not resume and (run_dir / RUN_FILE).exists():
+        os.close(fd)
+        raise UserError(f"{run_dir} already holds a run; pick another run_id, or resume it with resume={run_dir}")
     return fd
 
 
