@@ -177,6 +177,23 @@ def test_two_resumes_of_one_run_at_once_run_each_missing_trial_once(plugin_dir, 
     assert len(rows) == 10 and rows["trial_id"].is_unique
 
 
+@pytest.mark.slow
+def test_two_joblib_launches_of_one_run_id_one_writes_the_other_is_refused(plugin_dir, tmp_path):
+    args = ["--config-dir", str(plugin_dir / "myconf"), "suite=smoke", "model=sleepy", SEEDS,
+            "run_id=same", f"results_dir={tmp_path / 'res'}", "report=false", "progress=false",
+            "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+    procs = [_start(*args), _start(*args)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert sorted(p.returncode for p in procs) == [0, 2], outs
+    err = next(e for p, (_, e) in zip(procs, outs) if p.returncode == 2)
+    assert "Traceback" not in err and "run same is being written by another harness process" in err, err
+    rows = store.load(tmp_path / "res" / "smoke" / "same", all_records=True)
+    assert len(rows) == 10 and rows["trial_id"].is_unique and (rows["status"] == "ok").all()
+    again = run_cli("run", *args)  # a new launch into the finished run: refused, nothing appended
+    assert again.returncode == 2 and "already holds a run" in again.stderr, again.stderr
+    assert len(store.load(tmp_path / "res" / "smoke" / "same", all_records=True)) == 10
+
+
 def _hold(run_dir: Path, mode: int) -> int:
     fd = os.open(run_dir / ".lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, mode | fcntl.LOCK_NB)
