@@ -416,3 +416,65 @@ def _alive(pid: int) -> bool:
     except psutil.NoSuchProcess:
         return False
 
+
+
+# --------------------------------------------------------------------------- a full disk
+
+
+def _with_file_size_limit(limit: int, *args: str) -> subprocess.CompletedProcess:
+    """Run harness with a kernel limit on the size of any file it writes (RLIMIT_FSIZE): a write
+    past it fails with EFBIG, as a write to a full disk fails with ENOSPC, torn mid-line."""
+    import resource
+
+    def limit_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, env=env, preexec_fn=limit_files)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*skipped a corrupt line")
+def test_a_disk_that_fills_mid_run_is_one_line_and_the_resume_loses_nothing(tmp_path):
+    from harness import store
+
+    run_args = ["suite=smoke", "model=knn", "suite.seeds=[0,1,2]", "report=false", "progress=false"]
+    assert run_cli("run", *run_args, f"results_dir={tmp_path / 'free'}", "run_id=a").returncode == 0
+    free = tmp_path / "free" / "smoke" / "a"
+    info, preds = (free / "run.json").stat().st_size, (free / "predictions-0.jsonl").stat().st_size
+    assert info + 400 < preds, "the run's files no longer suit this test's limit"
+    limit = (info + 400 + preds) // 2  # run.json fits, the predictions outgrow it mid-run
+
+    out = _with_file_size_limit(limit, "run", *run_args, f"results_dir={tmp_path / 'full'}", "run_id=a")
+    run = tmp_path / "full" / "smoke" / "a"
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith("harness: error"))
+    assert "File too large" in line and "records so far are kept" in line and f"resume={run}" in line, line
+    with pytest.warns(UserWarning, match="skipped a corrupt line"):  # the line torn by the full disk
+        kept = store.ok_trial_ids(run)
+    assert 0 < len(kept) < 6  # some trials were recorded before the disk filled
+
+    again = run_cli("run", *run_args, f"results_dir={tmp_path / 'full'}", f"resume={run}")
+    assert again.returncode == 0, again.stderr
+    rows = store.load(run, all_records=True)
+    ok = rows[rows["status"] == "ok"]["trial_id"]
+    assert len(ok) == 6 and ok.is_unique  # nothing lost, nothing counted twice
+    assert store.ok_trial_ids(run) == set(ok)  # every ok trial has its predictions
+
+
+@pytest.mark.slow
+def test_a_disk_that_fills_while_writing_the_figures_is_one_line_and_leaves_no_partial_file(tmp_path):
+    run_args = ["suite=smoke", "model=knn", "report=false", "progress=false"]
+    assert run_cli("run", *run_args, f"results_dir={tmp_path}", "run_id=a").returncode == 0
+    out_dir = tmp_path / "report"
+    out_dir.mkdir()
+    out = _with_file_size_limit(16_000, "report", str(tmp_path / "smoke" / "a"), "--out", str(out_dir))
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith("harness: error"))
+    assert "cannot write the report" in line and "File too large" in line, line
+    assert not [p.name for p in out_dir.iterdir() if p.name.endswith(".tmp")]  # no half-written file
+    assert not [p for p in out_dir.glob("*.png") if p.stat().st_size >= 16_000]
