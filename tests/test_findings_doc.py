@@ -59,19 +59,20 @@ def test_section_lists_every_finding_in_the_words_of_the_template_table(findings
     from harness.report import content
     from harness.report.wording import sentence
 
-    rows = [rec("mnist1d", "cnn", "deep", s, 0.95 + s / 1000, fit_s=10.0) for s in range(3)]
-    rows += [rec("mnist1d", "logreg", "classical", s, 0.80 + s / 1000) for s in range(3)]
+    rows = [rec("mnist1d", "cnn", "deep", s, 0.95 + s / 1000, fit_s=10.0, val_accuracy=0.94) for s in range(3)]
+    rows += [rec("mnist1d", "logreg", "classical", s, 0.80 + s / 1000, val_accuracy=0.79) for s in range(3)]
     run = make_run(tmp_path / "perceptron" / "20260101-run", rows, suite="perceptron", question="Q?",
                    hypothesis="H.")
     write_report(run, plots=False)
     found = content.build([run], store.load(run), [store.read_run_info(run)]).answers[0].findings
-    assert [f.kind for f in found] == ["head_to_head", "all_ok"]
+    assert [f.kind for f in found] == ["head_to_head", "selection", "all_ok"]
     lines = findings.section("perceptron", run, [])
     assert lines[:5] == ["### perceptron", "", "**Question.** Q?", "", "**Hypothesis.** H."]
     bullets = [ln for ln in lines if ln.startswith("- ")]
     assert bullets == ["- " + sentence(f) for f in found]
-    assert bullets[0].startswith("- On mnist1d the best deep model (cnn, 95.1% ± 0.2) beats the best classical "
-                                 "model (logreg on raw, 80.1% ± 0.2) by 15.0 points")
+    assert bullets[0].startswith("- On mnist1d the best deep model (cnn, 95.1%) beats the best classical "
+                                 "model (logreg on raw, 80.1%) by 15.0 points [15.0, 15.0] over 3 splits")
+    assert bullets[1].startswith("- Chosen on validation; test read once")
 
 
 def test_replace_between_keeps_everything_outside_the_markers(findings):

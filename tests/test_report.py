@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from harness import store
-from harness.report import content, stats, write_report
+from harness.report import content, stats, tables, write_report
 from harness.report import findings as fd
 from harness.report.plots import pareto_front
 from harness.report.wording import TEMPLATES, sentence
@@ -90,13 +90,6 @@ def test_cliques_and_pareto_front():
     assert pareto_front(x, y).tolist() == [3, 0, 1, 4]
 
 
-def test_separated_needs_two_intervals_that_do_not_overlap():
-    assert stats.separated(0.9, 0.01, 0.8, 0.01)
-    assert not stats.separated(0.9, 0.06, 0.8, 0.05)
-    assert not stats.separated(0.9, float("nan"), 0.8, 0.01)
-
-
-
 # --------------------------------------------------------------------------- synthetic runs
 
 ENV_CPU = {"hostname": "cpu-box", "cpu_model": "Test CPU", "usable_cores": 4, "gpus": [],
@@ -151,53 +144,78 @@ def kinds(found) -> list[str]:
 # --------------------------------------------------------------------------- findings as values
 
 
-def test_head_to_head_wins_ties_and_tally(tmp_path):
+def test_head_to_head_paired_verdicts_tally_and_verdict_table(tmp_path):
     rows = []
+    sizes = {"n_train": 800, "n_test": 200}  # n_test / n_train = 0.25 in the corrected interval
     for s, (a, b) in enumerate([(0.944, 0.789), (0.946, 0.791), (0.948, 0.793)]):
-        rows += [rec("mnist1d", "cnn", "deep", s, a, fit_s=4.2),
-                 rec("mnist1d", "random_forest", "classical", s, b)]
+        rows += [rec("mnist1d", "cnn", "deep", s, a, fit_s=4.2, **sizes),
+                 rec("mnist1d", "random_forest", "classical", s, b, **sizes)]
     for s, (a, b) in enumerate([(0.96, 0.965), (0.97, 0.975), (0.98, 0.97)]):
-        rows += [rec("digits", "mlp", "deep", s, a, fit_s=2.0), rec("digits", "svm_rbf", "classical", s, b,
-                                                                  features="hog", fit_s=0.5)]
+        rows += [rec("digits", "mlp", "deep", s, a, fit_s=2.0, **sizes),
+                 rec("digits", "svm_rbf", "classical", s, b, features="hog", fit_s=0.5, **sizes)]
     run = make_run(tmp_path / "run", rows, question="When do deep nets beat classical models?",
                    hypothesis="Deep nets win on mnist1d.")
     ans = answer(run)
     assert ans.challenger == "deep"
-    # mnist1d: the deep model wins by 94.6 - 79.1 = 15.5 points and takes 4.2 times as long to fit
+    # mnist1d: per split the deep model is 15.5 points ahead every time: sd 0, the interval a point
     win = only(ans.findings, "head_to_head", "mnist1d")
-    assert win.verdict == "separated"
-    assert (win.one("winner").model, win.one("winner").family) == ("cnn", "deep")
-    assert (win.one("loser").model, win.one("loser").features) == ("random_forest", "raw")
-    assert win.one("winner").mean == pytest.approx(0.946) and win.one("loser").mean == pytest.approx(0.791)
-    assert win.numbers["points"] == pytest.approx(15.5) and win.numbers["fit_ratio"] == pytest.approx(4.2)
-    # digits: both means 97.0, intervals overlap: a tie, the classical model 4 times faster
+    assert win.verdict == "b_better"  # A is the classical side
+    assert (win.one("b").model, win.one("b").family) == ("cnn", "deep")
+    assert (win.one("a").model, win.one("a").features) == ("random_forest", "raw")
+    assert win.one("b").mean == pytest.approx(0.946) and win.one("a").mean == pytest.approx(0.791)
+    assert win.numbers["points"] == pytest.approx(-15.5) and win.numbers["splits"] == 3
+    assert (win.numbers["low"], win.numbers["high"]) == (pytest.approx(-15.5), pytest.approx(-15.5))
+    assert win.numbers["fit_ratio"] == pytest.approx(1 / 4.2)
+    # digits: d = +0.5, +0.5, -1.0 points: mean 0, s = 0.866 points, half-width
+    # t(0.975, 2)·s·√(1/3 + 1/4) = 4.302653·0.866025·0.763763 = 2.846 points; the half-width never
+    # falls below 1.96·s·√0.25 = 0.85 points, so no number of splits fits it inside ±0.5: undecided
     tie = only(ans.findings, "head_to_head", "digits")
-    assert tie.verdict == "overlap"
+    assert tie.verdict == "undecided"
     assert (tie.one("a").model, tie.one("a").features, tie.one("b").model) == ("svm_rbf", "hog", "mlp")
     assert tie.numbers["points"] == pytest.approx(0.0, abs=1e-9)
+    assert tie.numbers["high"] == pytest.approx(4.302653 * math.sqrt(0.75e-4) * math.sqrt(1 / 3 + 0.25) * 100,
+                                                rel=1e-5)
+    assert tie.numbers["cap"] == 100 and "more_splits" not in tie.numbers
     assert tie.numbers["fit_ratio"] == pytest.approx(0.25)
     tally = only(ans.findings, "tally")
-    assert dict(tally.numbers) == {"datasets": 2, "win": 0, "tie": 1, "loss": 1}
+    assert dict(tally.numbers) == {"datasets": 2, "win": 0, "equivalent": 0, "undecided": 1, "loss": 1}
     assert (tally.one("side").family, tally.one("rival").family) == ("classical", "deep")
-    table = ans.head_to_head.set_index("dataset")
-    assert table["outcome"].to_dict() == {"mnist1d": "loss", "digits": "tie"}
-    assert table.loc["mnist1d", "points"] == pytest.approx(-15.5)
-    # the page renders them: one sentence, the question, the hypothesis and a table row
+    rank_test = only(ans.findings, "no_signed_rank")  # two datasets: too few for a signed-rank test
+    assert dict(rank_test.numbers) == {"datasets": 2, "min_datasets": 6}
+    table = ans.verdicts.set_index("dataset")
+    assert table["verdict"].to_dict() == {"mnist1d": "b_better", "digits": "undecided"}
+    assert table.loc["mnist1d", "points"] == pytest.approx(-15.5) and table.loc["mnist1d", "splits"] == 3
+    # the page renders them: one sentence per comparison, the question, the hypothesis, the verdict table
     text = write_report(run, plots=False).read_text()
-    assert ("On mnist1d the best deep model (cnn, 94.6% ± 0.5) beats the best classical model "
-            "(random_forest on raw, 79.1% ± 0.5) by 15.5 points and needs 4.2× its fit time.") in text
+    assert ("On mnist1d the best deep model (cnn, 94.6%) beats the best classical model (random_forest on raw, "
+            "79.1%) by 15.5 points \\[15.5, 15.5\\] over 3 splits and needs 4.2× its fit time.") in text
+    assert ("On digits the best classical model (svm_rbf on hog, 97.0%) against the best deep model (mlp, 97.0%) "
+            "is undecided (+0.0 points \\[-2.8, +2.8\\] over 3 splits): more than 100 splits would likely be needed "
+            "to decide it; the classical model fits 4.0× faster.") in text
     assert "**Question.** When do deep nets beat classical models?" in text
     assert "Deep nets win on mnist1d." in text
-    assert "| digits | svm_rbf on hog | 97.0% ± 1.2 | mlp | 97.0% ± 2.5 | +0.0 | tie |" in text
+    # who and the verdict first; two kinds of comparison (families, features), so a column names each
+    assert ("| digits | best of each family | svm_rbf on hog | mlp | undecided: \\> 100 splits | +0.0 | "
+            "\\[-2.8, +2.8\\] | 97.0% | 97.0% | 3 |") in text
+    assert ("| mnist1d | best of each family | random_forest on raw | cnn | B better | -15.5 | \\[-15.5, -15.5\\] "
+            "| 79.1% | 94.6% | 3 |") in text
+    assert "| digits | engineered features vs raw input | svm_rbf on hog | mlp |" in text
+    assert "overlap" not in text and "separated" not in text  # no second verdict from the intervals
+    html = (run / "report.html").read_text()
+    assert "Head-to-heads: paired verdicts over splits" in html and "undecided: &gt; 100 splits" in html
 
 
-def test_one_seed_is_a_tie_and_close_fit_times_go_unsaid(tmp_path):
+def test_one_split_is_undecided_and_close_fit_times_go_unsaid(tmp_path):
     rows = [rec("moons", "svm_rbf", "classical", 0, 0.99, fit_s=1.0),
             rec("moons", "mlp", "deep", 0, 0.70, fit_s=1.1)]
     found = answer(make_run(tmp_path / "run", rows)).findings
     tie = only(found, "head_to_head", "moons")
-    assert tie.verdict == "one_seed" and tie.numbers["points"] == pytest.approx(29.0)
+    assert tie.verdict == "undecided" and tie.numbers["points"] == pytest.approx(29.0)
+    assert tie.numbers["splits"] == 1 and "low" not in tie.numbers and "more_splits" not in tie.numbers
     assert "fit_ratio" not in tie.numbers  # 1.1× is within fd.TIE_FIT_RATIO
+    assert sentence(tie) == ("On moons the best classical model (svm_rbf on raw, 99.0%) against the best deep "
+                             "model (mlp, 70.0%) is undecided (+29.0 points on one split, which gives no "
+                             "interval): more splits would decide it.")
 
 
 def test_without_deep_rows_the_perceptron_is_the_challenger(tmp_path):
@@ -206,18 +224,20 @@ def test_without_deep_rows_the_perceptron_is_the_challenger(tmp_path):
     ans = answer(make_run(tmp_path / "run", rows))
     assert ans.challenger == "perceptron"
     f = only(ans.findings, "head_to_head", "moons")
-    assert f.verdict == "separated" and f.one("winner").model == "svm_rbf"
-    assert f.one("loser").family == "perceptron"
+    assert f.verdict == "a_better" and f.one("a").model == "svm_rbf"
+    assert f.one("b").family == "perceptron"
     assert f.numbers["points"] == pytest.approx(12.0) and f.numbers["fit_ratio"] == pytest.approx(100.0)
     assert "tally" not in kinds(ans.findings)  # one dataset: nothing to tally
 
 
 def test_one_family_only_names_the_best_and_a_missing_rival(tmp_path):
-    rows = [rec("wine", "logreg", "classical", s, 0.9) for s in range(2)]
-    rows += [rec("wine", "knn", "classical", s, 0.8) for s in range(2)]
+    rows = [rec("wine", "logreg", "classical", s, 0.9, val_accuracy=0.85) for s in range(2)]
+    rows += [rec("wine", "knn", "classical", s, 0.8, val_accuracy=0.75) for s in range(2)]
     found = answer(make_run(tmp_path / "run", rows)).findings
     best = only(found, "best_model", "wine")
     assert best.one("best").model == "logreg" and best.one("best").mean == pytest.approx(0.9)
+    assert best.one("best").stats["val"] == pytest.approx(0.85)
+    assert only(found, "selection").verdict == "validation"
     rows += [rec("iris", "mlp", "deep", s, 0.95) for s in range(2)]
     found = answer(make_run(tmp_path / "two", rows)).findings
     rival = only(found, "no_rival", "iris")
@@ -325,22 +345,38 @@ def test_curves_are_read_through_the_store_whatever_the_key_order(tmp_path):
 def test_engineered_features_and_raw_input_go_by_the_column_not_the_name(tmp_path):
     rows = []
     for s in range(3):
-        rows += [rec("ecg", "logreg", "classical", s, 0.90 + s / 100, features="rocket"),
-                 rec("ecg", "logreg", "classical", s, 0.70 + s / 100, features="identity", raw_input=True),
+        rows += [rec("ecg", "logreg", "classical", s, 0.90 + s / 100, features="rocket", val_accuracy=0.9),
+                 rec("ecg", "logreg", "classical", s, 0.70 + s / 100, features="identity", raw_input=True,
+                     val_accuracy=0.7),
                  # named "raw" but not raw input (raw_input false): an engineered features set
-                 rec("ecg", "knn", "classical", s, 0.60 + s / 100, features="raw", raw_input=False)]
+                 rec("ecg", "knn", "classical", s, 0.60 + s / 100, features="raw", raw_input=False,
+                     val_accuracy=0.6)]
     run = make_run(tmp_path / "run", rows)
     f = only(answer(run).findings, "features", "ecg")
-    assert f.verdict == "help" and f.numbers["points"] == pytest.approx(20.0)
+    assert f.verdict == "a_better" and f.numbers["points"] == pytest.approx(20.0)
     assert (f.one("engineered").features, f.one("baseline").features) == ("rocket", "identity")
     assert f.one("baseline").raw_input and not f.one("engineered").raw_input
-    # engineered features that lose, and ones the intervals do not separate
+    assert sentence(f) == ("On ecg engineered features help: logreg on rocket (91.0%) beats the best model on raw "
+                           "input (logreg, 71.0%) by 20.0 points [20.0, 20.0] over 3 splits.")
+    # rocket still chosen on validation, but worse on test: the verdict reads test once, for it
     worse = [{**r, "accuracy": 1.5 - r["accuracy"]} if r["features"] == "rocket" else r for r in rows]
     f = only(answer(make_run(tmp_path / "worse", worse)).findings, "features", "ecg")
-    assert f.verdict == "no_help" and f.numbers["points"] == pytest.approx(-10.0)
-    close = [{**r, "accuracy": r["accuracy"] - 0.195} if r["features"] == "rocket" else r for r in rows]
+    assert f.one("engineered").features == "rocket"
+    assert f.verdict == "b_better" and f.numbers["points"] == pytest.approx(-12.0)
+    # d = -10, -12, -14 points, s = 2; no sizes recorded: n_test/n_train taken as 1, so the half-width is
+    # t(0.975, 2)·2·√(1/3 + 1) = 4.302653·2·1.154701 = 9.94 points
+    assert sentence(f) == ("On ecg engineered features do not help: the best model on raw input (logreg, 71.0%) "
+                           "beats logreg on rocket (59.0%) by 12.0 points [2.1, 21.9] over 3 splits.")
+    # within half a point on every split: practically equivalent
+    close = [{**r, "accuracy": r["accuracy"] - 0.198} if r["features"] == "rocket" else r for r in rows]
     f = only(answer(make_run(tmp_path / "close", close)).findings, "features", "ecg")
-    assert f.verdict == "not_separated" and f.numbers["points"] == pytest.approx(0.5)
+    assert f.verdict == "equivalent" and f.numbers["points"] == pytest.approx(0.2)
+    assert "make no practical difference" in sentence(f) and "within ±0.5 points" in sentence(f)
+    # a spread too wide to decide
+    noisy = [{**r, "accuracy": r["accuracy"] - 0.2 + (0.03, -0.03, 0.0)[r["seed"]]} if r["features"] == "rocket"
+             else r for r in rows]
+    f = only(answer(make_run(tmp_path / "noisy", noisy)).findings, "features", "ecg")
+    assert f.verdict == "undecided" and "may or may not help" in sentence(f)
 
 
 def test_gap_closed_by_engineered_features_and_its_cost(tmp_path):
@@ -367,9 +403,17 @@ def test_gap_closed_by_engineered_features_and_its_cost(tmp_path):
     gap = only(answer(make_run(tmp_path / "more", more)).findings, "gap", "mnist1d")
     assert gap.verdict == "surpassed" and gap.numbers["beyond"] == pytest.approx(1.0)
     assert gap.numbers["closed"] == pytest.approx(105.0)
-    none = [{**r, "accuracy": 0.985} if r["model"] == "random_forest" else r for r in rows]
+    none = [{**r, "accuracy": 0.99} if r["model"] == "random_forest" else r for r in rows]
     gap = only(answer(make_run(tmp_path / "none", none)).findings, "gap", "mnist1d")
-    assert gap.verdict == "no_gap" and dict(gap.numbers) == {}
+    assert gap.verdict == "b_better" and gap.numbers["points"] == pytest.approx(-1.0) and "gap" not in gap.numbers
+    assert sentence(gap) == ("On mnist1d there is no gap to close: the best deep model (cnn, 98.0%) is not shown to "
+                             "beat classical models on raw input (random_forest on raw, 99.0%); the classical model "
+                             "beats the deep model by 1.0 points [1.0, 1.0] over 3 splits.")
+    # a deep model ahead on average but not decidedly: no gap is claimed either
+    unsure = [{**r, "accuracy": 0.98 + (0.03, -0.03, 0.0)[r["seed"]]} if r["model"] == "cnn" else
+              {**r, "accuracy": 0.97} if r["model"] == "random_forest" else r for r in rows]
+    gap = only(answer(make_run(tmp_path / "unsure", unsure)).findings, "gap", "mnist1d")
+    assert gap.verdict == "undecided" and gap.numbers["points"] == pytest.approx(1.0)
 
 
 def test_scaling_findings_name_where_deep_overtakes(tmp_path):
@@ -377,9 +421,9 @@ def test_scaling_findings_name_where_deep_overtakes(tmp_path):
     for n, (deep, classical) in {500: (0.60, 0.70), 2000: (0.77, 0.78), 8000: (0.95, 0.82)}.items():
         for s in range(3):
             rows += [rec("mnist1d", "cnn", "deep", s, deep + s / 1000, n_train=n, variant=f"n_train={n}",
-                         key=f"cnn{n}"),
+                         key=f"cnn{n}", val_accuracy=deep),
                      rec("mnist1d", "logreg", "classical", s, classical + s / 1000, n_train=n,
-                         variant=f"n_train={n}", key=f"lr{n}")]
+                         variant=f"n_train={n}", key=f"lr{n}", val_accuracy=classical)]
     found = answer(make_run(tmp_path / "run", rows)).findings
     lead = only(found, "size_leaders", "mnist1d")
     assert (lead.one("smallest").model, lead.one("smallest").stats["n_train"]) == ("logreg", 500)
@@ -387,8 +431,9 @@ def test_scaling_findings_name_where_deep_overtakes(tmp_path):
     over = only(found, "overtake", "mnist1d")
     assert over.verdict == "stays" and over.numbers["n_train"] == 8000
     assert over.one("ahead").mean == pytest.approx(0.951) and over.one("behind").model == "logreg"
-    # the head-to-head is at the largest size only
-    assert only(found, "head_to_head", "mnist1d").numbers["points"] == pytest.approx(13.0)
+    # the head-to-head is at the largest size only (classical minus deep), and agrees with the overtake
+    h2h = only(found, "head_to_head", "mnist1d")
+    assert h2h.numbers["points"] == pytest.approx(-13.0) and h2h.verdict == "b_better"
     # the deep model ahead at 2,000 but not at 8,000: it overtakes, though not for good
     flip = [{**r, "accuracy": 0.90} if r["key"] == "cnn2000" else r for r in rows]
     flip = [{**r, "accuracy": 0.81} if r["key"] == "cnn8000" else r for r in flip]
@@ -421,11 +466,12 @@ def test_near_chance_and_depth_findings(tmp_path):
     rows = []
     for s in range(3):
         rows += [rec("xor", "perceptron", "perceptron", s, 0.50 + s / 100, balanced_accuracy=0.50 + s / 100,
-                     n_classes=2),
-                 rec("xor", "logreg", "classical", s, 0.70, balanced_accuracy=0.70 + s / 100, n_classes=2)]
+                     n_classes=2, val_accuracy=0.5),
+                 rec("xor", "logreg", "classical", s, 0.70, balanced_accuracy=0.70 + s / 100, n_classes=2,
+                     val_accuracy=0.7)]
         for hidden, acc in (("[64]", 0.60), ("[64, 64]", 0.90), ("[64, 64, 64]", 0.91)):
             rows.append(rec("xor", "mlp", "deep", s, acc + s / 100, balanced_accuracy=acc + s / 100,
-                            n_classes=2, p_hidden=hidden, key=f"mlp{hidden}"))
+                            n_classes=2, p_hidden=hidden, key=f"mlp{hidden}", val_accuracy=acc))
     run = make_run(tmp_path / "run", rows)
     found = answer(run).findings
     # the perceptron (51%) is within 10 points of chance (50%); logreg (71%) is not
@@ -438,7 +484,13 @@ def test_near_chance_and_depth_findings(tmp_path):
     depth = only(found, "variants", "xor")
     assert [s.variant for s in depth.of("variant")] == ["hidden=[64]", "hidden=[64, 64]", "hidden=[64, 64, 64]"]
     assert depth.one("best").variant == "hidden=[64, 64, 64]" and depth.one("worst").variant == "hidden=[64]"
-    assert depth.numbers["spread"] == pytest.approx(31.0)
+    assert depth.verdict == "a_better" and depth.numbers["points"] == pytest.approx(31.0)
+    assert sentence(depth) == ("On xor the variant of mlp matters (hidden=[64] 61.0% ± 2.5, hidden=[64, 64] 91.0% ± "
+                               "2.5, hidden=[64, 64, 64] 92.0% ± 2.5): the best on validation, hidden=[64, 64, 64], "
+                               "beats the worst, hidden=[64], by 31.0 points [31.0, 31.0] over 3 splits on test.")
+    # without validation scores there is no best variant to choose, and nothing is said
+    blind = [{**r, "val_accuracy": None} for r in rows]
+    assert "variants" not in kinds(answer(make_run(tmp_path / "blind", blind)).findings)
     text = write_report(run, plots=False).read_text()
     assert ("On xor perceptron on raw (51.0% ± 2.5) is near chance: balanced accuracy within 10 points of "
             "50.0% (1 in 2 classes), where mlp with hidden=\\[64, 64, 64\\] reaches 92.0% ± 2.5.") in text
@@ -486,8 +538,9 @@ def test_throughput_range_over_a_hardware_sweep(tmp_path):
     assert (f.one("peak").variant, f.one("peak").stats["tflops"]) == ("width=256", pytest.approx(0.05))
     text = write_report(run, plots=False).read_text()
     # the per-dataset table shows time per epoch, throughput and achieved compute
-    assert "| epoch | samples/s | TFLOP/s |" in text
-    assert "| 4.00 s | 1,000 | 0.05 |" in text
+    assert "| epoch | samples/s | achieved FLOP/s |" in text
+    assert "| 4.00 s | 1,000 | 50.0 GFLOP/s |" in text  # 0.05 TFLOP/s, in the unit that reads best
+    assert "its arithmetic peaks at 50 GFLOP/s (width=256)" in text
     # a data-size sweep is not a hardware sweep
     sizes = [{**r, "n_train": 500 * (1 + int(r["key"][1:]))} for r in rows]
     assert "throughput" not in kinds(answer(make_run(tmp_path / "sizes", sizes)).findings)
@@ -528,6 +581,103 @@ def test_store_load_migrates_records_written_before_raw_input_and_skip_reason(tm
     assert df["skip_reason"].tolist() == ["", "", "no_cuda", "interrupted", ""]
 
 
+# --------------------------------------------------------------------------- selection on validation
+
+
+def test_a_model_best_on_test_but_worst_on_validation_is_not_chosen(tmp_path):
+    rows = []
+    for s in range(3):
+        rows += [rec("d", "lucky", "classical", s, 0.95, val_accuracy=0.70),  # best on test, worst on validation
+                 rec("d", "lucky", "classical", s, 0.60, features="pca", val_accuracy=0.80),
+                 rec("d", "steady", "classical", s, 0.85, val_accuracy=0.90),
+                 rec("d", "cnn", "deep", s, 0.80 + s / 100, val_accuracy=0.85)]
+    run = make_run(tmp_path / "run", rows)
+    info = store.read_run_info(run)
+    info["config"]["suite"]["reference"] = {"lucky": 90}
+    (run / "run.json").write_text(__import__("json").dumps(info))
+    report = content.build([run], store.load(run), [store.read_run_info(run)])
+    found = report.answers[0].findings
+    h2h = only(found, "head_to_head", "d")
+    assert h2h.one("a").model == "steady" and h2h.one("a").mean == pytest.approx(0.85)  # test read for the chosen
+    # each model's features are chosen on validation too: lucky on pca (val 80%), at its test accuracy
+    assert report.scores.loc["d"].to_dict() == pytest.approx({"cnn": 0.81, "lucky": 0.60, "steady": 0.85})
+    assert only(found, "reference").one("ran").mean == pytest.approx(0.60)
+    assert only(found, "features", "d").one("engineered").features == "pca"
+    assert only(found, "selection").verdict == "validation"
+    chosen = tables.choose(report.summary, ["dataset", "family"])
+    assert chosen.loc[("d", "classical"), "model"] == "steady"
+    assert set(chosen["chosen_on"]) == {"validation"}
+    best = only(answer(make_run(tmp_path / "one", [r for r in rows if r["family"] == "classical"])).findings,
+                "best_model", "d")
+    assert best.one("best").model == "steady"
+    text = write_report(run, plots=False).read_text()
+    assert "Chosen on validation; test read once" in text and "| val % |" in text
+
+
+def test_without_validation_scores_the_choice_never_reads_test(tmp_path):
+    rows = []
+    for s in range(2):
+        rows += [rec("d", "zeta", "classical", s, 0.99),  # best on test, but not raw-first-then-by-name
+                 rec("d", "beta", "classical", s, 0.99, features="pca"),
+                 rec("d", "alpha", "classical", s, 0.50)]
+    found = answer(make_run(tmp_path / "run", rows)).findings
+    assert only(found, "best_model", "d").one("best").model == "alpha"  # raw input first, then by name
+    sel = only(found, "selection")
+    assert sel.verdict == "fallback" and dict(sel.numbers) == {"configs": 3, "missing": 3}
+    # a group with one candidate lacking a score falls back as a whole (no score to compare it with)
+    mixed = [{**r, "val_accuracy": 0.9} if r["model"] == "zeta" else r for r in rows]
+    summary = tables.summarize(tables.prepare(store.load(make_run(tmp_path / "mixed", mixed))))
+    chosen = tables.choose(summary, ["dataset"])
+    assert chosen.iloc[0]["model"] == "alpha" and chosen.iloc[0]["chosen_on"] == "fallback"
+    text = write_report(make_run(tmp_path / "page", rows), plots=False).read_text()
+    assert "Validation scores are missing for 3 of 3 configurations" in text
+
+
+def test_choose_breaks_validation_ties_by_fit_time_and_keeps_groups_apart():
+    summary = pd.DataFrame({
+        "dataset": ["d"] * 4 + ["e"], "family": ["classical"] * 5, "model": ["a", "b", "c", "c", "a"],
+        "features": ["raw", "raw", "pca", "raw", "raw"], "raw_input": [True, True, False, True, True],
+        "variant": [""] * 5, "key": list("pqrst"), "threads": pd.array([pd.NA, pd.NA, 1, 2, pd.NA], dtype="Int64"),
+        "val_accuracy_mean": [0.9, 0.9, 0.95, 0.5, 0.7], "accuracy_mean": [0.1, 0.99, 0.2, 0.99, 0.5],
+        "accuracy_n": [3, 3, 3, 0, 3], "fit_s_median": [2.0, 1.0, 5.0, 0.1, 1.0]})
+    chosen = tables.choose(summary, ["dataset", "family"])
+    # c/pca has the best validation score; c/raw has no result and is never a candidate
+    assert chosen.loc[("d", "classical"), "key"] == "r" and chosen.loc[("e", "classical"), "key"] == "t"
+    tied = tables.choose(summary[summary["model"] != "c"], ["dataset"])
+    assert tied.loc["d", "model"] == "b"  # equal validation scores: the faster fit, whatever the test scores
+    by_threads = tables.choose(summary, ["dataset", "model", "threads"])
+    assert len(by_threads) == 4 and set(by_threads["chosen_on"]) == {"validation"}
+
+
+def test_no_report_code_selects_on_test_accuracy():
+    """Sorting, idxmax/idxmin or nlargest on a test metric would pick a best on test."""
+    import inspect
+
+    from harness.report import plots
+
+    metric = r"\"(balanced_)?accuracy_mean\""
+    picks = [rf"(sort_values|idxmax|idxmin|nlargest|nsmallest)\(\s*\[?\s*{metric}",
+             rf"\[{metric}\]\s*\.\s*(idxmax|idxmin|max|argmax)", r'aggfunc="max"']
+    for module in (fd, tables, plots, content):
+        source = inspect.getsource(module)
+        for pattern in picks:
+            assert not re.search(pattern, source), (module.__name__, pattern)
+    assert "accuracy_mean" not in inspect.getsource(tables.choose).split('"""')[-1]
+
+
+def test_signed_rank_across_six_datasets(tmp_path):
+    rows = []
+    for i, ds in enumerate("abcdef"):
+        for s in range(2):
+            rows += [rec(ds, "logreg", "classical", s, 0.80 + i / 100 + s / 1000),
+                     rec(ds, "mlp", "deep", s, 0.80 + s / 1000 - 0.001 * (s + 1))]
+    found = answer(make_run(tmp_path / "run", rows)).findings
+    test = only(found, "signed_rank")
+    # differences 0.15, 1.15, ..., 5.15 points: all positive, W = 0, exact p = 2 / 2^6
+    assert test.verdict == "rejects" and test.numbers["p_value"] == pytest.approx(2 / 64)
+    assert test.numbers["median"] == pytest.approx(2.65) and test.numbers["datasets"] == 6
+
+
 # --------------------------------------------------------------------------- the template table
 
 
@@ -559,22 +709,55 @@ def _s(role, model, mean, ci, **kw):
     return fd.Subject(role=role, model=model, stats={"mean": mean, "ci": ci}, **kw)
 
 
-def test_sentence_of_a_win_and_of_a_tie():
-    win = fd.Finding("head_to_head", "circles",
-                     (_s("winner", "mlp", 0.998, 0.002, family="deep", features="raw", raw_input=True),
-                      _s("loser", "logreg", 0.49, 0.03, family="classical", features="raw", raw_input=True)),
-                     {"points": 50.8, "fit_ratio": 0.5}, "separated")
-    assert sentence(win) == ("On circles the best deep model (mlp, 99.8% ± 0.2) beats the best classical model "
-                             "(logreg on raw, 49.0% ± 3.0) by 50.8 points and fits 2.0× faster.")
-    tie = fd.Finding("head_to_head", "wine",
-                     (_s("a", "svm_rbf", 0.97, math.nan, family="classical", features="pca"),
-                      _s("b", "cnn", 0.96, math.nan, family="deep", features="raw", raw_input=True,
-                         device="cuda", show_device=True)),
-                     {"points": 1.0, "fit_ratio": 3.0}, "one_seed")
-    assert sentence(tie) == ("On wine the best classical model (svm_rbf on pca, 97.0%, one seed) and the best deep "
-                             "model (cnn@cuda, 96.0%, one seed) are 1.0 points apart, but without several seeds "
-                             "there is no interval, so the evidence does not separate them; the deep model fits "
-                             "3.0× faster.")
+def _pair(verdict, points, low=None, high=None, splits=5, **more):
+    a = _s("a", "logreg", 0.49, 0.03, family="classical", features="raw", raw_input=True)
+    b = _s("b", "mlp", 0.998, 0.002, family="deep", features="raw", raw_input=True)
+    numbers = {"points": points, "splits": splits, "rope": 0.5, **more}
+    if low is not None:
+        numbers.update(low=low, high=high)
+    return fd.Finding("head_to_head", "circles", (a, b), numbers, verdict)
+
+
+def test_sentences_of_the_four_verdicts():
+    won = _pair("b_better", -50.8, -52.0, -49.6, fit_ratio=2.0)
+    assert sentence(won) == ("On circles the best deep model (mlp, 99.8%) beats the best classical model (logreg on "
+                             "raw, 49.0%) by 50.8 points [49.6, 52.0] over 5 splits and fits 2.0× faster.")
+    assert sentence(_pair("a_better", 1.2, 0.4, 2.0)) == (
+        "On circles the best classical model (logreg on raw, 49.0%) beats the best deep model (mlp, 99.8%) by "
+        "1.2 points [0.4, 2.0] over 5 splits.")
+    assert sentence(_pair("equivalent", 0.1, -0.2, 0.4, fit_ratio=3.0)) == (
+        "On circles the best classical model (logreg on raw, 49.0%) and the best deep model (mlp, 99.8%) are "
+        "practically equivalent (within ±0.5 points: +0.1 points [-0.2, +0.4] over 5 splits); the deep model fits "
+        "3.0× faster.")
+    assert sentence(_pair("undecided", 0.8, -0.6, 2.2, more_splits=7)) == (
+        "On circles the best classical model (logreg on raw, 49.0%) against the best deep model (mlp, 99.8%) is "
+        "undecided (+0.8 points [-0.6, +2.2] over 5 splits): about 7 more splits would likely decide it.")
+    assert sentence(_pair("undecided", 0.1, -3.0, 3.2, cap=100)).endswith(
+        "more than 100 splits would likely be needed to decide it.")
+    assert sentence(_pair("undecided", 0.0, splits=0)).endswith("is undecided (no split in common): the two need "
+                                                                "splits in common.")
+    show = fd.Finding("head_to_head", "wine",
+                      (_s("a", "svm_rbf", 0.97, math.nan, family="classical", features="pca"),
+                       _s("b", "cnn", 0.96, math.nan, family="deep", features="raw", raw_input=True,
+                          device="cuda", show_device=True)), {"points": 1.0, "splits": 1, "rope": 0.5}, "undecided")
+    assert sentence(show) == ("On wine the best classical model (svm_rbf on pca, 97.0%) against the best deep model "
+                              "(cnn@cuda, 96.0%) is undecided (+1.0 points on one split, which gives no interval): "
+                              "more splits would decide it.")
+
+
+def test_signed_rank_and_selection_sentences():
+    sides = (fd.Subject(role="side", family="classical"), fd.Subject(role="rival", family="deep"))
+    test = fd.Finding("signed_rank", None, sides, {"datasets": 6, "statistic": 0.0, "p_value": 0.03125,
+                                                   "median": -3.5, "alpha": 0.05}, "rejects")
+    assert sentence(test) == ("Across 6 datasets a Wilcoxon signed-rank test of the per-dataset differences (classical "
+                              "minus deep, median -3.5 points) rejects no difference (W = 0, p = 0.031 < 0.05).")
+    chosen = fd.Finding("selection", None, (), {"configs": 4, "missing": 0}, "validation")
+    assert sentence(chosen).startswith("Chosen on validation; test read once:")
+    old = fd.Finding("selection", None, (), {"configs": 4, "missing": 1}, "fallback")
+    assert sentence(old) == ("Validation scores are missing for 1 of 4 configurations (records from before "
+                             "val_accuracy was recorded): a choice among candidates without one falls back to raw "
+                             "input first, then by name, never to test accuracy; every other choice was made on "
+                             "validation, test read once.")
 
 
 def test_sentence_of_near_chance_threads_and_quality():
@@ -634,9 +817,11 @@ def test_every_figure_on_a_deep_suite_with_sizes_curves_and_gpus(tmp_path):
     assert "could not be drawn" not in text
     assert "with 100 training samples" in text and "n_train=1000" in text
     assert "Friedman test over 3 datasets and 4 models" in text
-    assert "| to target |" in text and "| 500.0 ms |" in text
+    assert "| to target |" in text and "| 500 ms |" in text
     html = (run / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 6 and "http://" not in html and "https://" not in html
+    # every figure inline as SVG (its namespaces are names, not fetches); nothing loaded from a network
+    assert html.count("<figure") == 6 and html.count("<svg") == 6 and "data:image/png" not in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//|url\((["']?)(https?:)?//""", html)
 
 
 # --------------------------------------------------------------------------- the real page in a browser
@@ -644,6 +829,22 @@ def test_every_figure_on_a_deep_suite_with_sizes_curves_and_gpus(tmp_path):
 BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--enable-logging=stderr", "--v=0"]
+
+
+#: Runs in the report inside a 420-px iframe (headless chromium's window is at least 500 px wide)
+#: and posts to the page around it: the page's width, then where the verdicts, the summary
+#: figure and the findings in words begin.
+PHONE_PROBE = """
+(function () {
+  function at(el) { return el ? el.getBoundingClientRect().top + window.scrollY : -1; }
+  var sec = document.querySelector('section[id^="findings-"]');
+  parent.postMessage([document.documentElement.scrollWidth, window.innerWidth, at(sec.querySelector('table')),
+                      at(sec.querySelector('figure svg')), at(sec.querySelector('ul.findings'))].join(' '), '*');
+})();
+"""
+PHONE = """<!doctype html><html><body><iframe src="phone-probe.html" style="border:0;width:420px;height:900px"></iframe>
+<script>addEventListener('message', function (e) { document.body.setAttribute('data-probe', e.data); });</script>
+</body></html>"""
 
 
 SORT_PROBE = """
@@ -708,3 +909,15 @@ def test_smoke_report_opens_in_headless_chromium(compose, tmp_path):
     pixels = imread(shot)[..., :3]
     assert pixels.shape[:2] == (2000, 1200)
     assert pixels.std() > 0.05 and (pixels.mean(axis=2) < 0.9).mean() > 0.02  # not blank: text and figures
+    # on a phone (420 px) nothing but a table's own scroller is wider than the screen, and the
+    # verdicts and the summary figure are on the first screens, above the findings in words
+    (tmp_path / "run" / "phone-probe.html").write_text(html.replace("</body>", f"<script>{PHONE_PROBE}</script></body>"))
+    (tmp_path / "run" / "phone.html").write_text(PHONE)
+    proc, console = _browse(exe, (tmp_path / "run" / "phone.html").resolve().as_uri(), tmp_path, "--dump-dom",
+                            "--window-size=500,900", "--virtual-time-budget=5000", name="phone")
+    assert console == [], console
+    width, viewport, *at = map(float, re.search(r'data-probe="([^"]*)"', proc.stdout).group(1).split())
+    assert viewport == 420 and width <= 420, (viewport, width)
+    tops = dict(zip(("verdicts", "figure", "findings"), at))
+    assert 0 < tops["verdicts"] < tops["figure"] < tops["findings"], tops
+    assert tops["figure"] < 2 * 900, tops  # the figure within the second screen

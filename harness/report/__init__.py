@@ -1,9 +1,10 @@
 """Reports: pure functions of saved records; nothing here re-runs a model.
 
 ``write_report`` reads run dirs, computes the tables and findings once (``content``; findings
-are typed values, ``wording`` puts them in words), draws the figures (``figures``, PNG) and
-writes report.md and report.html (both walk ``sections.SECTIONS``), summary.csv and
-summary.parquet into the first run dir or ``out``.
+are typed values, ``wording`` puts them in words), draws the figures (``figures``: a PNG beside
+report.md, the same figure as inline SVG in report.html) and writes report.md and report.html
+(both walk ``sections.SECTIONS``; the HTML through the Jinja2 templates in ``templates/``),
+summary.csv and summary.parquet into the first run dir or ``out``.
 
 Every file is written to a temporary file in its directory and renamed over its name, so a
 symlink planted at a report's name is replaced, never written through, and a reader never

@@ -1,9 +1,11 @@
 """Critical-difference diagram (Demšar 2006, Fig. 1): average ranks on one axis, models whose
-ranks differ by less than the Nemenyi critical difference joined by a thick bar."""
+ranks differ by less than the Nemenyi critical difference joined by a thick bar. Models that did
+not run on every dataset are not in the test; the title names them."""
 
 from __future__ import annotations
 
-from harness.report.stats import Friedman, cliques
+from harness.report.render import fmt_p
+from harness.report.stats import ALPHA, Friedman, cliques
 
 
 def cd_diagram(fried: Friedman):
@@ -15,7 +17,7 @@ def cd_diagram(fried: Friedman):
     groups = cliques(ranks, fried.cd) if fried.significant else [list(ranks.index)]
     rows = max(half, k - half)
     height = 1.6 + 0.28 * rows + 0.12 * len(groups)
-    fig = Figure(figsize=(8, height), layout="constrained")
+    fig = Figure(figsize=(5.2, height + 0.2 * bool(fried.left_out)), layout="constrained")
     ax = fig.add_subplot()
     ax.set_axis_off()
     lo, hi = 1, max(k, 2)
@@ -46,6 +48,9 @@ def cd_diagram(fried: Friedman):
                 va="center", fontsize=8)
     verdict = ("bars join models the Nemenyi test does not separate" if fried.significant
                else "the Friedman test does not reject equal ranks, so no pair is separated")
-    fig.suptitle(f"Critical-difference diagram over {fried.n_datasets} datasets, "
-                 f"Friedman p = {fried.p_value:.2g}\n({verdict})", fontsize=9)
+    lines = [f"Critical-difference diagram over {fried.n_datasets} datasets, "
+             f"Friedman {fmt_p(fried.p_value, ALPHA)}", f"({verdict})"]
+    if fried.left_out:
+        lines.append(f"left out, not run on every dataset: {', '.join(fried.left_out)}")
+    fig.suptitle("\n".join(lines), fontsize=9)
     return fig

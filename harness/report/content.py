@@ -25,7 +25,7 @@ class SuiteAnswer:
     findings: list[fd.Finding]
     description: str = ""
     challenger: str = ""
-    head_to_head: pd.DataFrame = field(default_factory=pd.DataFrame)
+    verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def sentences(self) -> list[str]:
@@ -35,12 +35,14 @@ class SuiteAnswer:
 
 @dataclass
 class Figure:
-    """A PNG written beside report.md; HTML embeds the same bytes."""
+    """A figure: the PNG written beside report.md (``path``) and, for report.html, the same figure
+    as inline SVG (``svg``; empty: the page embeds the PNG)."""
 
     slug: str
     title: str
     path: Path
     caption: str = ""
+    svg: str = ""
 
 
 @dataclass
@@ -101,15 +103,16 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     # Where a suite varies the training-set size, head-to-heads compare at the largest size
     # (size_findings tells the rest of the curve).
     at_most = _largest_size(summary)
+    pairs = fd.Pairs.of(records)
     if challenger:
-        found = fd.family_findings(at_most, challenger, show_device)
+        found = fd.family_findings(at_most, pairs, challenger, show_device)
     else:
         found = fd.best_model_findings(summary, show_device)
     found += fd.chance_findings(summary)
-    found += fd.variant_findings(summary)
-    found += fd.feature_findings(at_most)
-    found += fd.gap_findings(at_most)
-    found += fd.size_findings(summary)
+    found += fd.variant_findings(summary, pairs)
+    found += fd.feature_findings(at_most, pairs)
+    found += fd.gap_findings(at_most, pairs)
+    found += fd.size_findings(summary, pairs)
     scores = tables.model_scores(summary)
     found += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
                               friedman(scores), len(scores))
@@ -117,14 +120,14 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     found += fd.thread_findings(summary)
     found += fd.throughput_findings(summary)
     found += fd.gpu_findings(tables.speedups_by_model(summary))
+    found += fd.selection_findings(summary)
     found += fd.missing_gpu_findings(records)
     missing = int(summary["n_missing"].sum()) if len(summary) else 0
     found += fd.quality_findings(tables.status_counts(records), missing)
     if not found:
         found = fd.no_result_findings()
     return SuiteAnswer(suite, info.get("question", ""), info.get("hypothesis", ""), found,
-                       info.get("description", ""), challenger, fd.head_to_head_table(found) if challenger
-                       else pd.DataFrame())
+                       info.get("description", ""), challenger, fd.verdict_table(found))
 
 
 def build(dirs: list[Path], records: pd.DataFrame, infos: list[dict]) -> Report:

@@ -1,4 +1,5 @@
-"""Draw every figure of a report into PNG files beside report.md.
+"""Draw every figure of a report: a PNG file beside report.md, and the same figure as SVG text for
+report.html to hold inline.
 
 A figure that cannot be drawn becomes a note in the report, never a failed report: the
 tables and findings are worth having on their own.
@@ -31,10 +32,12 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
     if summary.empty or summary["accuracy_mean"].notna().sum() == 0:
         return [], ["No trial has an accuracy, so there are no figures."]
     palette = Palette(dict(zip(summary["model"], summary["family"])))
-    ci = "bars: 95% interval over seeds"
+    ci = "bars: 95% interval over trials, splits × seeds"
     jobs = [(f"summary-{a.name}", f"Summary of suite {a.name}",
-             lambda a=a: plots.suite_summary(_suite(summary, report, a.name), a.name),
-             f"Each dot is the most accurate configuration of a family on a dataset ({ci}).")
+             lambda a=a: plots.suite_summary(_suite(summary, report, a.name), a.name, palette,
+                                             _reference(report, a.name)),
+             f"One row per dataset and family: the model the family chose on validation, at its test accuracy ({ci}) "
+             "and its median fit time.")
             for a in report.answers]
     jobs += [
         ("accuracy-vs-fit-time", "Accuracy against fit time", lambda: plots.accuracy_vs_fit_time(summary, palette),
@@ -70,10 +73,42 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
             path = out_dir / f"{name}.png"
             with atomic_write(path) as fh:
                 save(fig, fh)
-            figures.append(Figure(slug, title, path, caption))
+            figures.append(Figure(slug, title, path, caption, svg=_svg(fig, name)))
     if report.speedups.empty:
         notes.append(plots.cpu_gpu_note(summary))
     return figures, notes
+
+
+#: On a wide screen a figure may grow this much past its drawn size (SVG stays sharp), no more.
+UPSCALE = 1.25
+
+
+def _svg(fig, prefix: str) -> str:
+    """The figure as an SVG element for report.html to hold inline: sharp at any width, its text
+    selectable; without the XML prolog, and sized by the page (down to any width, up to ``UPSCALE``). Its ids
+    (clip paths, markers) take ``prefix``, so two figures on one page never share one."""
+    import io
+    import re
+
+    from harness.report.style import save
+
+    buf = io.StringIO()
+    save(fig, buf, "svg")
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    head_end = text.index(">")
+    head = text[:head_end]
+    width = re.search(r'\swidth="([0-9.]+)pt"', head)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    style = f' style="max-width: {float(width.group(1)) * UPSCALE:.0f}pt"' if width else ""
+    text = f'{head} width="100%"{style} role="img"{text[head_end:]}'
+    text = re.sub(r'(\sid=")', rf"\g<1>{prefix}-", text)
+    return re.sub(r'(href="#|url\(#)', rf"\g<1>{prefix}-", text)
+
+
+def _reference(report: Report, suite: str) -> dict:
+    """The published accuracies a suite compares with (``reference:``), from its run info."""
+    return next((r["reference"] for r in report.runs if r["suite"] == suite and r.get("reference")), {})
 
 
 def _suite(summary, report: Report, suite: str):

@@ -2,8 +2,13 @@
 
 Every function here returns :class:`Finding` values (a kind, the dataset, the configurations
 it is about, its numbers and a verdict) and holds no English: ``wording`` turns each into a
-sentence. A difference is a win only when the two 95% intervals over seeds do not overlap;
-otherwise the verdict says the evidence does not separate them.
+sentence.
+
+Whatever a finding is about that is *chosen* (the best features of a model, the best of a
+family, the best variant) is chosen on validation accuracy (``tables.choose``); test accuracy
+is read once, for the chosen configurations. Two configurations are compared by a paired
+head-to-head over data splits (``paired.compare``) with one of four verdicts: A better,
+B better, practically equivalent, or undecided.
 """
 
 from __future__ import annotations
@@ -14,23 +19,29 @@ from typing import Mapping
 
 import pandas as pd
 
-from harness.report.stats import ALPHA, MIN_DATASETS, MIN_MODELS, Friedman, separated
-from harness.report.tables import best_of
+from harness.report import paired
+from harness.report.stats import ALPHA, MIN_DATASETS, MIN_MODELS, Friedman
+from harness.report.tables import SELECT, choose
 from harness.schema import CLASSICAL, DEEP, NO_CUDA
 
 #: Balanced accuracy this close to 1 / n_classes (in points) is "near chance": a model this
 #: close to guessing has learnt little whatever the seed-to-seed noise of a few points.
 NEAR_CHANCE = 10.0
-#: In a tie, fit times within this factor of each other are not worth a clause: seed-to-seed
-#: timing noise on a shared machine is of that order.
+#: Where a head-to-head is not decided, fit times within this factor of each other are not worth
+#: a clause: seed-to-seed timing noise on a shared machine is of that order.
 TIE_FIT_RATIO = 1.2
 #: A model with more variants than this on one dataset is a sweep for timing, left to the tables.
 MAX_VARIANTS = 6
 #: At least this many configurations of a model on one dataset and device make a hardware
 #: sweep whose throughput range is worth stating (fewer are a handful of variants).
 MIN_SWEEP_CONFIGS = 4
-#: Lists of models (ranks, speedups) stop after this many: the tables carry the rest.
+#: Lists of GPU speedups stop after this many models: the table carries the rest.
 MAX_LISTED = 8
+#: The outcome of a head-to-head for its first side (``a``), by verdict.
+OUTCOME = {paired.A_BETTER: "win", paired.B_BETTER: "loss", paired.EQUIVALENT: "equivalent",
+           paired.UNDECIDED: "undecided"}
+#: Finding kinds that carry a paired verdict, and the roles of their A and B sides.
+PAIRED_ROLES = {"head_to_head": ("a", "b"), "features": ("engineered", "baseline")}
 
 #: A summary row's configuration: these columns tell two rows apart within a dataset.
 CONFIG = ["dataset", "model", "features", "device", "threads"]
@@ -101,7 +112,7 @@ def subject(row, role: str = "", show_device: bool = False, metric: str = "accur
                    threads=None if threads is None or pd.isna(threads) else int(threads),
                    variant=str(row.get("variant") or ""), show_device=show_device,
                    stats={"mean": _num(row, f"{metric}_mean"), "ci": _num(row, f"{metric}_ci"),
-                          "fit_s": _num(row, "fit_s_median"), **stats})
+                          "fit_s": _num(row, "fit_s_median"), "val": _num(row, f"{SELECT}_mean"), **stats})
 
 
 def several_devices(summary: pd.DataFrame) -> bool:
@@ -110,121 +121,192 @@ def several_devices(summary: pd.DataFrame) -> bool:
     return len(summary[cols].drop_duplicates()) > 1 if len(summary) else False
 
 
-def compare(dataset: str, a: pd.Series, b: pd.Series, show_device: bool = False) -> Finding:
-    """The best of two families on a dataset: a win (``separated``) or a tie.
+def _with_result(summary: pd.DataFrame) -> pd.DataFrame:
+    """The configurations with at least one ok trial that has an accuracy (whatever its value)."""
+    if "accuracy_n" in summary:
+        return summary[summary["accuracy_n"] > 0]
+    return summary[summary["accuracy_mean"].notna()]
 
-    A win lists the winner first; ``fit_ratio`` is the first subject's fit time over the
-    second's, present only where it is worth saying.
+
+def _ratio(a, b, col: str) -> float:
+    """``a[col] / b[col]`` where both are finite and the divisor positive, else NaN."""
+    x, y = _num(a, col), _num(b, col)
+    return x / y if math.isfinite(x) and math.isfinite(y) and y > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Each configuration's test accuracy per split, the mean over its seeds (``paired.split_means``
+    by the summary's ``config`` column): what a head-to-head pairs, split by split."""
+
+    means: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @classmethod
+    def of(cls, records: pd.DataFrame) -> "Pairs":
+        """From prepared records (``tables.prepare``: they carry ``config`` and ``split``)."""
+        if records.empty or "config" not in records:
+            return cls()
+        return cls(paired.split_means(records, "config"))
+
+    def splits(self, row) -> pd.Series:
+        """The per-split accuracies of a summary row's configuration (empty where it has none)."""
+        config = row.get("config") if hasattr(row, "get") else None
+        if config is None or config not in self.means.index:
+            return pd.Series(dtype=float)
+        return self.means.loc[config]
+
+    def compare(self, a, b) -> paired.Paired:
+        """A against B (summary rows), paired by split; ``n_test / n_train`` the larger of theirs."""
+        ratios = [_test_share(a), _test_share(b)]
+        finite = [r for r in ratios if math.isfinite(r)]
+        return paired.compare(self.splits(a), self.splits(b), max(finite) if finite else math.nan)
+
+
+def _test_share(row) -> float:
+    """``n_test / n_train`` of a summary row (medians over its trials); NaN where unknown."""
+    n_test, n_train = _num(row, "n_test_median"), _num(row, "n_train_median")
+    return n_test / n_train if math.isfinite(n_test) and math.isfinite(n_train) and n_train > 0 else math.nan
+
+
+def paired_numbers(p: paired.Paired) -> dict[str, float]:
+    """A paired verdict's numbers, in points (A minus B): ``points``, ``low``/``high`` (where there
+    is an interval), ``splits`` (J), ``rope``, and for an undecided one with an interval
+    ``more_splits`` (splits beyond J that would likely decide) or ``cap`` (none up to it would)."""
+    numbers = {"points": 100 * p.mean, "splits": p.n_splits, "rope": 100 * paired.ROPE}
+    if math.isfinite(p.low) and math.isfinite(p.high):
+        numbers.update(low=100 * p.low, high=100 * p.high)
+    if p.verdict == paired.UNDECIDED and p.n_splits >= 2:
+        if math.isfinite(p.splits_needed):
+            numbers["more_splits"] = p.splits_needed - p.n_splits
+        else:
+            numbers["cap"] = paired.MAX_SPLITS
+    return numbers
+
+
+def compare(dataset: str, a: pd.Series, b: pd.Series, pairs: Pairs, show_device: bool = False) -> Finding:
+    """A paired head-to-head of two summary rows (the best of two families) on a dataset.
+
+    The verdict is ``paired.compare``'s (``a_better``, ``b_better``, ``equivalent``,
+    ``undecided``); ``fit_ratio``, A's fit time over B's, is present where it is worth saying:
+    for a decided verdict, or where the two differ by more than ``TIE_FIT_RATIO``.
     """
-    diff = 100 * (a["accuracy_mean"] - b["accuracy_mean"])
-    if separated(a["accuracy_mean"], a["accuracy_ci"], b["accuracy_mean"], b["accuracy_ci"]):
-        win, lose = (a, b) if diff > 0 else (b, a)
-        numbers = {"points": abs(diff)}
-        ratio = win["fit_s_median"] / lose["fit_s_median"]
-        if math.isfinite(ratio) and ratio > 0:
-            numbers["fit_ratio"] = float(ratio)
-        return Finding("head_to_head", dataset, (subject(win, "winner", show_device),
-                                                 subject(lose, "loser", show_device)), numbers, "separated")
-    both = math.isfinite(a["accuracy_ci"]) and math.isfinite(b["accuracy_ci"])
-    numbers = {"points": abs(diff)}
-    ratio = a["fit_s_median"] / b["fit_s_median"]
-    if math.isfinite(ratio) and ratio > 0 and abs(math.log(ratio)) > math.log(TIE_FIT_RATIO):
+    p = pairs.compare(a, b)
+    numbers = paired_numbers(p)
+    ratio = _ratio(a, b, "fit_s_median")
+    decided = p.verdict in (paired.A_BETTER, paired.B_BETTER)
+    if math.isfinite(ratio) and ratio > 0 and (decided or abs(math.log(ratio)) > math.log(TIE_FIT_RATIO)):
         numbers["fit_ratio"] = float(ratio)
     return Finding("head_to_head", dataset, (subject(a, "a", show_device), subject(b, "b", show_device)),
-                   numbers, "overlap" if both else "one_seed")
+                   numbers, p.verdict)
 
 
-def family_findings(summary: pd.DataFrame, challenger: str, show_device: bool = False) -> list[Finding]:
-    """Best classical against the best ``challenger`` (deep, else perceptron) on every dataset,
-    and the tally of wins, ties and losses from the classical side."""
-    best = best_of(summary, ["dataset", "family"])
-    out, outcomes = [], []
+def family_findings(summary: pd.DataFrame, pairs: Pairs, challenger: str,
+                    show_device: bool = False) -> list[Finding]:
+    """Classical against ``challenger`` (deep, else perceptron) on every dataset, each side its
+    family's configuration chosen on validation; then the tally of outcomes from the classical
+    side and the Wilcoxon signed-rank test across datasets."""
+    best = choose(summary, ["dataset", "family"])
+    out, outcomes, diffs = [], [], []
     for dataset in sorted(summary["dataset"].unique()):
         have = {f for (d, f) in best.index if d == dataset}
         if {CLASSICAL, challenger} <= have:
-            found = compare(dataset, best.loc[(dataset, CLASSICAL)], best.loc[(dataset, challenger)], show_device)
+            found = compare(dataset, best.loc[(dataset, CLASSICAL)], best.loc[(dataset, challenger)], pairs,
+                            show_device)
             out.append(found)
-            outcomes.append(outcome(found))
+            outcomes.append(OUTCOME[found.verdict])
+            diffs.append(found.numbers["points"])
         elif have:
             fam = CLASSICAL if CLASSICAL in have else sorted(have)[0]
             missing = challenger if fam == CLASSICAL else CLASSICAL
             out.append(Finding("no_rival", dataset, (subject(best.loc[(dataset, fam)], "best", show_device),
                                                      Subject(role="missing", family=missing))))
     if len(outcomes) >= 2:
-        out.append(Finding("tally", None, (Subject(role="side", family=CLASSICAL),
-                                           Subject(role="rival", family=challenger)),
-                           {"datasets": len(outcomes), **{k: outcomes.count(k) for k in ("win", "tie", "loss")}}))
+        sides = (Subject(role="side", family=CLASSICAL), Subject(role="rival", family=challenger))
+        out.append(Finding("tally", None, sides, {"datasets": len(outcomes),
+                                                  **{k: outcomes.count(k) for k in OUTCOME.values()}}))
+        out.append(signed_rank_finding(diffs, sides))
     return out
 
 
-def outcome(found: Finding) -> str:
-    """``win``, ``tie`` or ``loss`` of the classical side of a head-to-head finding."""
-    if found.verdict != "separated":
-        return "tie"
-    return "win" if found.one("winner").family == CLASSICAL else "loss"
+def signed_rank_finding(diffs: list[float], sides: tuple[Subject, ...]) -> Finding:
+    """The Wilcoxon signed-rank test of per-dataset mean differences (points, side minus rival)."""
+    test = paired.signed_rank(diffs)
+    if test is None:
+        n = sum(1 for d in diffs if math.isfinite(d))
+        return Finding("no_signed_rank", None, sides, {"datasets": n, "min_datasets": paired.MIN_SIGNED_RANK})
+    return Finding("signed_rank", None, sides,
+                   {"datasets": test.n_datasets, "statistic": test.statistic, "p_value": test.p_value,
+                    "median": test.median, "alpha": ALPHA},
+                   "rejects" if test.p_value < ALPHA else "does_not_reject")
 
 
-def head_to_head_table(found: list[Finding]) -> pd.DataFrame:
-    """One row per head-to-head: the classical subject, the other, the difference and the outcome."""
+#: The numbers of a paired verdict a verdict table shows (NaN where a finding has none).
+VERDICT_NUMBERS = ("points", "low", "high", "splits", "more_splits", "cap")
+
+
+def verdict_table(found: list[Finding]) -> pd.DataFrame:
+    """One row per paired finding (``PAIRED_ROLES``): its kind, A and B (subjects), the verdict
+    and its numbers; for a head-to-head A is the classical side."""
     rows = []
     for f in found:
-        if f.kind != "head_to_head":
+        roles = PAIRED_ROLES.get(f.kind)
+        if roles is None:
             continue
-        c, x = sorted(f.subjects, key=lambda s: s.family != CLASSICAL)
-        rows.append({"dataset": f.dataset, "classical": c, "other": x, "points": 100 * (c.mean - x.mean),
-                     "outcome": outcome(f)})
-    return pd.DataFrame(rows, columns=["dataset", "classical", "other", "points", "outcome"])
+        rows.append({"dataset": f.dataset, "kind": f.kind, "a": f.one(roles[0]), "b": f.one(roles[1]),
+                     "verdict": f.verdict, **{k: float(f.numbers.get(k, math.nan)) for k in VERDICT_NUMBERS}})
+    return pd.DataFrame(rows, columns=["dataset", "kind", "a", "b", "verdict", *VERDICT_NUMBERS])
 
 
 def best_model_findings(summary: pd.DataFrame, show_device: bool = False) -> list[Finding]:
-    """The best configuration per dataset, where there is no second family to compare."""
+    """The configuration chosen on validation per dataset, where there is no second family."""
     return [Finding("best_model", str(dataset), (subject(row, "best", show_device),))
-            for dataset, row in best_of(summary, ["dataset"]).iterrows()]
+            for dataset, row in choose(summary, ["dataset"]).iterrows()]
 
 
-def feature_findings(summary: pd.DataFrame) -> list[Finding]:
+def feature_findings(summary: pd.DataFrame, pairs: Pairs) -> list[Finding]:
     """Do engineered features beat the raw input, on datasets that tried both?
 
-    Subjects: the best configuration on engineered features and the best on raw input
-    (``baseline``); ``points``: the first's accuracy minus the second's.
+    Subjects: the configuration on engineered features chosen on validation (``engineered``,
+    A) and the one on raw input (``baseline``, B); the verdict and numbers of their paired
+    head-to-head (``paired_numbers``, A minus B).
     """
-    rows = summary[summary["accuracy_mean"].notna()]
     out = []
-    for dataset, g in rows.groupby("dataset", sort=True):
+    for dataset, g in _with_result(summary).groupby("dataset", sort=True):
         raw, eng = g[g["raw_input"]], g[~g["raw_input"]]
         if raw.empty or eng.empty:
             continue
-        e, r = eng.iloc[0], raw.iloc[0]  # summary rows are sorted best first
-        diff = 100 * (e["accuracy_mean"] - r["accuracy_mean"])
-        if separated(e["accuracy_mean"], e["accuracy_ci"], r["accuracy_mean"], r["accuracy_ci"]):
-            verdict = "help" if diff > 0 else "no_help"
-        else:
-            verdict = "not_separated"
+        e, r = choose(eng, ["dataset"]).iloc[0], choose(raw, ["dataset"]).iloc[0]
+        p = pairs.compare(e, r)
         out.append(Finding("features", dataset, (subject(e, "engineered"), subject(r, "baseline")),
-                           {"points": float(diff)}, verdict))
+                           paired_numbers(p), p.verdict))
     return out
 
 
-def gap_findings(summary: pd.DataFrame) -> list[Finding]:
+def gap_findings(summary: pd.DataFrame, pairs: Pairs) -> list[Finding]:
     """How much of the gap from classical-on-raw to the best deep model engineered features close.
 
-    Subjects: the best classical configuration on raw input (``baseline``), the best deep one
-    (``target``) and the best classical one on engineered features (``engineered``). The cost
-    (``cost_s``) is the engineered pipeline's fit time plus its feature extraction
-    (``features_s``), against the deep model's fit time (``deep_fit_s``).
+    Subjects (each chosen on validation): the classical configuration on raw input
+    (``baseline``), the deep one (``target``) and the classical one on engineered features
+    (``engineered``). There is a gap only where the paired head-to-head finds the target
+    better than the baseline; else the verdict is that head-to-head's (target as A) and the
+    numbers are its. ``gap`` is the paired mean difference; ``closed`` the share of it the
+    engineered configuration's mean accuracy covers. The cost (``cost_s``) is the engineered
+    pipeline's fit time plus its feature extraction (``features_s``), against the deep
+    model's fit time (``deep_fit_s``).
     """
-    rows = summary[summary["accuracy_mean"].notna()]
     out = []
-    for dataset, g in rows.groupby("dataset", sort=True):
+    for dataset, g in _with_result(summary).groupby("dataset", sort=True):
         classical, deep = g[g["family"] == CLASSICAL], g[g["family"] == DEEP]
         raw, eng = classical[classical["raw_input"]], classical[~classical["raw_input"]]
         if raw.empty or eng.empty or deep.empty:
             continue
-        r, e, d = raw.iloc[0], eng.iloc[0], deep.iloc[0]  # sorted best first
-        gap = d["accuracy_mean"] - r["accuracy_mean"]
-        if gap <= 0:
-            out.append(Finding("gap", dataset, (subject(r, "baseline"), subject(d, "target")), {}, "no_gap"))
+        r, e, d = (choose(x, ["dataset"]).iloc[0] for x in (raw, eng, deep))
+        p = pairs.compare(d, r)
+        if p.verdict != paired.A_BETTER:
+            out.append(Finding("gap", dataset, (subject(r, "baseline"), subject(d, "target")), paired_numbers(p),
+                               p.verdict))
             continue
+        gap = p.mean
         closed = (e["accuracy_mean"] - r["accuracy_mean"]) / gap
         numbers = {"gap": 100 * gap, "closed": 100 * closed}
         if closed > 1:
@@ -242,8 +324,9 @@ def chance_findings(summary: pd.DataFrame) -> list[Finding]:
     """Models no better, or barely better, than guessing: balanced accuracy near 1 / n_classes.
 
     Balanced accuracy is used because its chance level is 1 / n_classes whatever the class
-    balance; each model is taken on its best features and variant. The subjects are the
-    models ``near`` chance and the ``top`` model above it, if any.
+    balance; each model is taken on its features and variant chosen on validation. The
+    subjects are the models ``near`` chance and the ``top`` model above it (chosen on
+    validation among those), if any.
     """
     if "n_classes_median" not in summary or "balanced_accuracy_mean" not in summary:
         return []
@@ -252,50 +335,69 @@ def chance_findings(summary: pd.DataFrame) -> list[Finding]:
     for dataset, g in rows.groupby("dataset", sort=True):
         n_classes = float(g["n_classes_median"].iloc[0])
         chance = 1.0 / n_classes
-        best = g.sort_values("balanced_accuracy_mean", ascending=False).drop_duplicates(["model", "device",
-                                                                                         "threads"])
+        best = choose(g, ["dataset", "model", "device", "threads"]).reset_index(drop=True)
         above_by = 100 * (best["balanced_accuracy_mean"] - chance)
         near, above = best[above_by < NEAR_CHANCE], best[above_by >= NEAR_CHANCE]
         if near.empty:
             continue
         subjects = [subject(r, "near", metric="balanced_accuracy") for _, r in near.iterrows()]
-        subjects += [subject(above.iloc[0], "top", metric="balanced_accuracy")] if len(above) else []
+        if len(above):
+            subjects.append(subject(choose(above, ["dataset"]).iloc[0], "top", metric="balanced_accuracy"))
         out.append(Finding("near_chance", dataset, tuple(subjects),
                            {"chance": 100 * chance, "n_classes": n_classes, "within": NEAR_CHANCE}))
     return out
 
 
-def variant_findings(summary: pd.DataFrame, max_variants: int = MAX_VARIANTS) -> list[Finding]:
-    """Where a model's variants (e.g. its number of hidden layers) separate on a dataset.
+def variant_findings(summary: pd.DataFrame, pairs: Pairs, max_variants: int = MAX_VARIANTS) -> list[Finding]:
+    """Where a model's variants (e.g. its number of hidden layers) matter on a dataset.
 
-    Training-set size is left to :func:`size_findings`; a model with more than
-    ``max_variants`` variants on a dataset (a sweep for timing) is left to the tables.
-    Subjects: every ``variant`` in order, then the ``best`` and the ``worst`` again.
+    The ``best`` and ``worst`` variants are those with the highest and lowest validation
+    accuracy; the variants matter where the paired head-to-head finds the best better than the
+    worst on test (numbers: ``paired_numbers``, best minus worst). Without validation scores
+    there is no best to choose, and nothing is said. Training-set size is left to
+    :func:`size_findings`; a model with more than ``max_variants`` variants on a dataset (a
+    sweep for timing) is left to the tables. Subjects: every ``variant`` in order, then the
+    ``best`` and the ``worst`` again.
     """
-    rows = summary[summary["accuracy_mean"].notna() & (summary["variant"].astype(str) != "")]
+    val_col = f"{SELECT}_mean"
+    rows = _with_result(summary)
+    rows = rows[rows["variant"].astype(str) != ""]
     if "n_train_median" in rows:
         sizes = rows.groupby(CONFIG, dropna=False)["n_train_median"].transform("nunique")
         rows = rows[sizes <= 1]
     out = []
     for (dataset, *_), g in rows.groupby(CONFIG, sort=True, dropna=False):
-        if not 2 <= len(g) <= max_variants:
+        if not 2 <= len(g) <= max_variants or val_col not in g or g[val_col].isna().any():
             continue
         g = g.sort_values("variant", key=lambda v: v.str.len() * 1000 + v.rank(method="first"))
-        hi, lo = g.loc[g["accuracy_mean"].idxmax()], g.loc[g["accuracy_mean"].idxmin()]
-        if not separated(hi["accuracy_mean"], hi["accuracy_ci"], lo["accuracy_mean"], lo["accuracy_ci"]):
+        hi, lo = g.loc[g[val_col].idxmax()], g.loc[g[val_col].idxmin()]
+        p = pairs.compare(hi, lo)
+        if p.verdict != paired.A_BETTER:
             continue
         subjects = [subject(r, "variant") for _, r in g.iterrows()] + [subject(hi, "best"), subject(lo, "worst")]
-        out.append(Finding("variants", dataset, tuple(subjects),
-                           {"spread": 100 * (hi["accuracy_mean"] - lo["accuracy_mean"])}))
+        out.append(Finding("variants", dataset, tuple(subjects), paired_numbers(p), p.verdict))
     return out
+
+
+def selection_findings(summary: pd.DataFrame) -> list[Finding]:
+    """How configurations were chosen: on validation (``validation``), or, where some have no
+    validation score, partly by the fallback rule of ``tables.choose`` (``fallback``).
+    Numbers: ``configs`` with a result, ``missing`` of them without a validation score."""
+    rows = _with_result(summary)
+    if rows.empty:
+        return []
+    val_col = f"{SELECT}_mean"
+    missing = int(rows[val_col].isna().sum()) if val_col in rows else len(rows)
+    return [Finding("selection", None, (), {"configs": len(rows), "missing": missing},
+                    "fallback" if missing else "validation")]
 
 
 def rank_findings(ranks: pd.Series, fried: Friedman | None, n_datasets: int) -> list[Finding]:
     """Average ranks, and the Friedman test on the models that ran on every dataset."""
     if ranks.empty or n_datasets < 2:
         return []
-    listed = tuple(Subject(role="model", model=str(m), stats={"rank": float(r)})
-                   for m, r in ranks.head(MAX_LISTED).items())
+    # every model: the sentence is where a reader looks for one, so none is cut off
+    listed = tuple(Subject(role="model", model=str(m), stats={"rank": float(r)}) for m, r in ranks.items())
     out = [Finding("ranks", None, listed, {"datasets": n_datasets, "models": len(ranks)})]
     if fried is None:
         return out + [Finding("no_friedman", None, (), {"min_datasets": MIN_DATASETS, "min_models": MIN_MODELS})]
@@ -319,38 +421,37 @@ def gpu_findings(speedups: pd.DataFrame) -> list[Finding]:
     return [Finding("gpu_speedup", None, listed)]
 
 
-def size_findings(summary: pd.DataFrame) -> list[Finding]:
-    """Where a suite varies the training-set size: which configuration leads at the smallest
-    and the largest size, and from which size the best deep model overtakes the classical."""
+def size_findings(summary: pd.DataFrame, pairs: Pairs) -> list[Finding]:
+    """Where a suite varies the training-set size: which configuration leads (chosen on
+    validation) at the smallest and the largest size, and from which size the deep model is
+    better than the classical one in a paired head-to-head."""
     if "n_train_median" not in summary:
         return []
     out = []
-    for dataset, g in summary[summary["accuracy_mean"].notna()].groupby("dataset", sort=True):
+    for dataset, g in _with_result(summary).groupby("dataset", sort=True):
         sizes = sorted(g["n_train_median"].dropna().unique())
         if len(sizes) < 2:
             continue
-        lead = [subject(g[g["n_train_median"] == n].iloc[0], role, n_train=float(n))
+        lead = [subject(choose(g[g["n_train_median"] == n], ["dataset"]).iloc[0], role, n_train=float(n))
                 for n, role in ((sizes[0], "smallest"), (sizes[-1], "largest"))]
         out.append(Finding("size_leaders", dataset, tuple(lead)))
-        out += _overtake(dataset, g, sizes)
+        out += _overtake(dataset, g, sizes, pairs)
     return out
 
 
-def _overtake(dataset: str, g: pd.DataFrame, sizes: list[float]) -> list[Finding]:
-    """The smallest training size from which the best deep model beats the best classical one."""
+def _overtake(dataset: str, g: pd.DataFrame, sizes: list[float], pairs: Pairs) -> list[Finding]:
+    """The smallest training size from which the deep model (chosen on validation) is better
+    than the classical one in a paired head-to-head (``paired.A_BETTER``, deep as A)."""
     if not {DEEP, CLASSICAL} <= set(g["family"]):
         return []
     verdicts = []
     for n in sizes:
         at = g[g["n_train_median"] == n]
-        best = {f: at[at["family"] == f].sort_values("accuracy_mean", ascending=False).head(1)
-                for f in (DEEP, CLASSICAL)}
-        if any(b.empty for b in best.values()):
+        chosen = {f: choose(at[at["family"] == f], ["dataset"]) for f in (DEEP, CLASSICAL)}
+        if any(b.empty for b in chosen.values()):
             continue
-        d, c = best[DEEP].iloc[0], best[CLASSICAL].iloc[0]
-        lo_d = d["accuracy_mean"] - (d["accuracy_ci"] if pd.notna(d["accuracy_ci"]) else 0)
-        hi_c = c["accuracy_mean"] + (c["accuracy_ci"] if pd.notna(c["accuracy_ci"]) else 0)
-        verdicts.append((n, lo_d > hi_c, d, c))
+        d, c = chosen[DEEP].iloc[0], chosen[CLASSICAL].iloc[0]
+        verdicts.append((n, pairs.compare(d, c).verdict == paired.A_BETTER, d, c))
     ahead = [v for v in verdicts if v[1]]
     if not ahead:
         return [Finding("overtake", dataset, (), {}, "never")]
@@ -363,18 +464,19 @@ def _overtake(dataset: str, g: pd.DataFrame, sizes: list[float]) -> list[Finding
 def reference_findings(summary: pd.DataFrame, reference: dict) -> list[Finding]:
     """Our accuracy beside published figures (``reference:`` in the suite, in %), per model.
 
-    Subjects: a model that ``ran`` (its best accuracy, the published figure and the difference
-    in points) or was ``not_run``, in the order of the reference.
+    Subjects: a model that ``ran`` (the test accuracy of its configuration chosen on
+    validation, the published figure and the difference in points) or was ``not_run``, in
+    the order of the reference.
     """
     if not reference or summary.empty:
         return []
+    chosen = choose(_with_result(summary), ["model"])
     listed = []
     for model, published in reference.items():
-        rows = summary[(summary["model"] == model) & summary["accuracy_mean"].notna()]
-        if rows.empty:
+        if model not in chosen.index:
             listed.append(Subject(role="not_run", model=str(model), stats={"published": float(published)}))
             continue
-        top = rows.sort_values("accuracy_mean", ascending=False).iloc[0]
+        top = chosen.loc[model]
         listed.append(Subject(role="ran", model=str(model),
                               stats={"mean": float(top["accuracy_mean"]), "ci": _num(top, "accuracy_ci"),
                                      "published": float(published),

@@ -6,6 +6,7 @@ Every string that comes from a config, a dataset or an error is escaped, so a mo
 
 from __future__ import annotations
 
+import os
 import re
 
 from harness.report import render as rd
@@ -22,6 +23,14 @@ def md_escape(text) -> str:
 
 
 def md_table(header: list[str], rows: list[list[str]], align: str = "") -> str:
+    """A GFM table of already-formatted cells, escaped here.
+
+    Hand-written rather than ``DataFrame.to_markdown``: that needs ``tabulate``, which is no
+    dependency of harness and not in the oldest versions CI tests (.ci/oldest.txt), so a report
+    would fail where it is missing; and tabulate pads every cell to its column's width (measured:
+    11,627 against 7,141 characters for 100 rows with one 80-character column), and a PR comment
+    holds 65,536.
+    """
     align = align or "l" * len(header)
     marks = {"l": ":--", "r": "--:", "c": ":-:", "w": ":--"}
     lines = ["| " + " | ".join(md_escape(h) for h in header) + " |",
@@ -67,8 +76,28 @@ def block(b: Block) -> list[str]:
     if isinstance(b, Fig):
         f = b.figure
         head = [f"### {md_escape(f.title)}", ""] if b.titled else []
-        return head + [f"![{md_escape(f.title)}]({f.path.name})", "", f"*{md_escape(f.caption)}*", ""]
+        return head + [figure_image(f.title, f.path.name), "", f"*{md_escape(f.caption)}*", ""]
     raise TypeError(f"no Markdown for {type(b).__name__}")
+
+
+#: Where report.md's images point. Unset: the PNG next to report.md (``fig-x.png``), right for the
+#: run dir and its artifact. A URL: that URL plus the file name, for figures published where a
+#: PR comment can show them. Set but empty: no image, a note naming the file, so the Markdown
+#: reads whole where relative images would break (a PR comment, a step summary).
+FIGURE_BASE_URL = "HARNESS_FIGURE_BASE_URL"
+
+
+def figure_image(title: str, name: str) -> str:
+    """The Markdown of one figure's image, as ``HARNESS_FIGURE_BASE_URL`` says."""
+    base = os.environ.get(FIGURE_BASE_URL)
+    if base is None:
+        return f"![{md_escape(title)}]({name})"
+    if not base.strip():
+        return f"*(figure `{md_escape(name)}` not shown here: it is next to report.md in the run dir)*"
+    url = f"{base.strip().rstrip('/')}/{name}"
+    for char, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(char, code)
+    return f"![{md_escape(title)}]({url})"
 
 
 def build_markdown(report: Report) -> str:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harness.report.style import FAMILY_STYLE, Palette, legend_below, log_axis, new_figure
-from harness.report.tables import is_gpu
+from harness.report.style import FAMILY_ORDER, Palette, legend_below, log_axis, new_figure
+from harness.report.tables import choose, is_gpu
 
 ACC = "test accuracy (%)"
 MAX_PANELS = 24
+#: The summary figure stays narrow enough to read on a phone (scaled to ~400 px, its text stays ~8 px).
+SUMMARY_WIDTH_IN = 5.0
+#: Its row labels (dataset: model) are what a reader looks for: a point larger than other ticks.
+SUMMARY_LABEL_PT = 9
+#: How a published accuracy is marked: a dark bar across the row.
+PUBLISHED = {"marker": "|", "markersize": 12, "markeredgewidth": 2, "color": "0.15"}
 
 
 def _ok(summary: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +72,7 @@ def accuracy_vs_fit_time(summary: pd.DataFrame, palette: Palette):
 
 
 def accuracy_vs_train_size(summary: pd.DataFrame, palette: Palette):
-    """One line per model (its best features and device at each size), where sizes vary."""
+    """One line per model (its features and device chosen on validation at each size), where sizes vary."""
     rows = _ok(summary).dropna(subset=["n_train_median"]) if "n_train_median" in summary else pd.DataFrame()
     if rows.empty:
         return None
@@ -76,8 +82,8 @@ def accuracy_vs_train_size(summary: pd.DataFrame, palette: Palette):
         return None
     fig, axes = new_figure(len(datasets))
     for ax, dataset in zip(axes, datasets):
-        g = rows[rows["dataset"] == dataset].sort_values("accuracy_mean", ascending=False)
-        best = g.drop_duplicates(["model", "n_train_median"]).sort_values("n_train_median")
+        best = choose(rows[rows["dataset"] == dataset], ["model", "n_train_median"]).reset_index(drop=True)
+        best = best.sort_values("n_train_median")
         for model, m in best.groupby("model", sort=False):
             colour, marker = palette(model)
             ax.errorbar(m["n_train_median"], 100 * m["accuracy_mean"], yerr=acc_err(m),
@@ -85,7 +91,7 @@ def accuracy_vs_train_size(summary: pd.DataFrame, palette: Palette):
         ax.set(xscale="log", title=dataset, xlabel="training-set size (samples, log scale)", ylabel=ACC)
         _size_ticks(ax, sorted(best["n_train_median"].unique()))
     legend_below(fig, palette, rows["model"].unique())
-    fig.suptitle("Accuracy against training-set size (each model on its best features and device)")
+    fig.suptitle("Accuracy against training-set size (each model on its features and device chosen on validation)")
     return fig
 
 
@@ -151,33 +157,51 @@ def cpu_vs_gpu(summary: pd.DataFrame, palette: Palette):
     return fig
 
 
-def suite_summary(summary: pd.DataFrame, suite: str):
-    """Best configuration per dataset and family: its accuracy and its fit time, side by side."""
-    from harness.report.tables import best_of
+def suite_summary(summary: pd.DataFrame, suite: str, palette: Palette, reference: dict | None = None):
+    """The configuration per dataset and family chosen on validation: its test accuracy and its fit
+    time, side by side, one row per dataset and family labelled with the model it chose.
 
-    best = best_of(_ok(summary), ["dataset", "family"]).reset_index(drop=True)
+    Where the suite names published accuracies (``reference``: model -> %) and runs one dataset,
+    each of those models gets its own row too, with its published figure marked beside it.
+    """
+    ok = _ok(summary)
+    best = choose(ok, ["dataset", "family"]).reset_index(drop=True)
     if best.empty:
         return None
-    datasets = sorted(best["dataset"].unique())
-    ypos = {d: i for i, d in enumerate(datasets)}
-    fig, (acc, fit) = new_figure(2, ncols=2, width=4.6, height=0.45 * len(datasets) + 1.4)
-    present = set(best["family"])
-    families = [f for f in FAMILY_STYLE if f in present] + sorted(present - set(FAMILY_STYLE))
-    for j, family in enumerate(families):
-        colour, marker = FAMILY_STYLE.get(family, ("#777777", "D"))
-        b = best[best["family"] == family]
-        y = b["dataset"].map(ypos) + (j - (len(families) - 1) / 2) * 0.18
-        acc.errorbar(100 * b["accuracy_mean"], y, xerr=acc_err(b), fmt=marker,
-                     color=colour, label=family, markersize=6, elinewidth=1)
-        fit.scatter(b["fit_s_median"], y, marker=marker, color=colour, s=30)
-    for ax in (acc, fit):
-        ax.set_yticks(range(len(datasets)), datasets)
-        ax.set_ylim(-0.6, len(datasets) - 0.4)
-    acc.set(xlabel=ACC + ", 95% interval", title="Best accuracy per family")
-    fit.set(xscale="log", xlabel="fit time (s, log scale)", title="Fit time of those models")
+    published = {str(m): float(v) for m, v in (reference or {}).items()} if ok["dataset"].nunique() == 1 else {}
+    if published:
+        per_model = choose(ok[ok["model"].isin(published)], ["dataset", "model"]).reset_index(drop=True)
+        best = pd.concat([best, per_model[~per_model["model"].isin(best["model"])]], ignore_index=True)
+    best = best.assign(_order=best["family"].map(FAMILY_ORDER).fillna(len(FAMILY_ORDER)))
+    best = best.sort_values(["dataset", "_order", "family", "model"], ascending=False, ignore_index=True)
+    from matplotlib.figure import Figure
+
+    n = len(best)
+    fig = Figure(figsize=(SUMMARY_WIDTH_IN, 0.24 * n + 1.5), layout="constrained")
+    acc, fit = fig.subplots(1, 2, sharey=True, width_ratios=[3, 2])
+    for i, row in enumerate(best.itertuples(index=False)):
+        colour, marker = palette(row.model)
+        one = best.iloc[[i]]
+        acc.errorbar(100 * one["accuracy_mean"], [i], xerr=acc_err(one), fmt=marker, color=colour,
+                     markersize=6, elinewidth=1)
+        fit.scatter([row.fit_s_median], [i], marker=marker, color=colour, s=30)
+    marks = [(published[m], i) for i, m in enumerate(best["model"]) if m in published]
+    if marks:
+        acc.scatter(*zip(*marks), marker="|", s=160, linewidths=2, color="0.15", zorder=3)
+    acc.set_yticks(range(n), [f"{d}: {m}" for d, m in zip(best["dataset"], best["model"])])
+    acc.set_ylim(-0.6, n - 0.4)
+    for i in range(1, n):  # a rule between datasets
+        if best["dataset"].iloc[i] != best["dataset"].iloc[i - 1]:
+            for ax in (acc, fit):
+                ax.axhline(i - 0.5, color="0.6", linewidth=0.6)
+    acc.set(xlabel=ACC + ", 95% interval", title="Test accuracy")
+    fit.set(xscale="log", xlabel="fit time (s, log scale)", title="Fit time")
+    fit.tick_params(labelleft=False)
+    acc.tick_params(axis="y", labelsize=SUMMARY_LABEL_PT)
     log_axis(fit)
-    fig.legend(*acc.get_legend_handles_labels(), loc="outside lower center", ncols=len(families), frameon=False)
-    fig.suptitle(f"Suite {suite}: the best model of each family on each dataset")
+    legend_below(fig, palette, best["model"].unique(), [(PUBLISHED, "published figure")] if marks else [])
+    fig.suptitle(f"Suite {suite}: the model each family chose on validation"
+                 + ("; | the published figure" if marks else ""))
     return fig
 
 

@@ -12,14 +12,17 @@ from typing import Callable
 
 import pandas as pd
 
+from harness.report.paired import ROPE
+
 Cell = Callable[[object], tuple[str, object]]
 Column = tuple[str, str, Cell]
 
 TREATMENT = (
-    "Each row is one configuration; statistics are over seeds of its `ok` trials: mean, standard "
-    "deviation (sd, in points) and a 95% Student-t interval (none with one seed; ± 0.0 means every seed "
-    "gave the same accuracy, e.g. a deterministic model on a fixed split, not that it is known "
-    "exactly). Failed and "
+    "Each row is one configuration; statistics are over its `ok` trials (data splits × seeds): mean "
+    "test accuracy, standard deviation (sd, in points) and a 95% Student-t interval (none with one trial; "
+    "± 0.0 means every trial gave the same accuracy, not that it is known exactly); *val %*: mean "
+    "accuracy on the validation part of the training split, which every choice of a best goes by "
+    "(test is read once, for the chosen). Failed and "
     "timed-out trials are counted in *failed* and left out of every statistic, never imputed; "
     "skipped trials (e.g. no GPU) are counted apart; `ok` trials with a missing (NaN) metric are "
     "counted as *missing* and left out of that metric. Times are medians over seeds; *fit* "
@@ -27,7 +30,17 @@ TREATMENT = (
     "reaches its target validation accuracy. *× fastest*: median fit time over the fastest "
     "configuration on the dataset. *GPU ×*: median CPU fit time over median GPU fit time for the "
     "same trial key (the same machine's CPU where it has one, else the fastest CPU).")
-RANK_NOTE = ("Each model on its best features and device per dataset; ties share the mean rank. "
+VERDICT_NOTE = (
+    "A against B per data split, each averaged over its seeds; *A − B*: the mean of the per-split "
+    "differences, with the corrected resampled t interval of Nadeau & Bengio (2003), variance × "
+    "(1/J + n_test/n_train) on J − 1 degrees of freedom. *equivalent*: the interval lies within "
+    f"±{100 * ROPE:g} points "
+    "(the region of practical equivalence); *A better* / *B better*: it lies above / below 0; else "
+    "*undecided*, with the number of further splits that would likely decide it at the same spread. "
+    "A and B are each chosen on validation; test is read once. Across datasets, the Wilcoxon signed-rank "
+    "test (in the findings) sits beside the Friedman test on ranks.")
+RANK_NOTE = ("Each model on its features and device chosen on validation per dataset, ranked by their test "
+             "accuracy; ties share the mean rank. "
              "The average is over the datasets the model ran on (see *datasets*).")
 
 
@@ -41,14 +54,61 @@ def fmt_pct(mean: float, half: float = math.nan) -> str:
     return f"{100 * mean:.1f}" + (f" ± {100 * half:.1f}" if finite(half) else "")
 
 
-def fmt_s(seconds: float) -> str:
+def sig(x: float, digits: int = 3, trim: bool = False) -> str:
+    """``x`` with ``digits`` significant digits and never in scientific notation: ``340``,
+    ``1.23``, ``0.0123``, ``12,345`` (whole numbers past ``digits`` keep every digit); ``trim``: no
+    trailing zeros (``5``, not ``5.00``), for sentences."""
+    if not finite(x):
+        return "—"
+    if x == 0:
+        return "0"
+    places = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    rounded = round(x, places)
+    if rounded:  # 99.96 rounds up to 100: one place fewer
+        places = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+    text = f"{rounded:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if trim and "." in text else text
+
+
+def fmt_s(seconds: float, trim: bool = False) -> str:
+    """A duration with three significant digits in a readable unit: ``12 µs``, ``4.56 ms``,
+    ``1.23 s``, ``340 s``, ``1,234 s``; never ``3.4e+02 s``. ``trim``: ``5 s``, not ``5.00 s``."""
     if not finite(seconds):
         return "—"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
+    if seconds < 0.9995e-3:  # what rounds to 1,000 µs reads as 1.00 ms
+        return f"{sig(seconds * 1e6, trim=trim)} µs"
+    if seconds < 0.9995:
+        return f"{sig(seconds * 1e3, trim=trim)} ms"
+    return f"{sig(seconds, trim=trim)} s"
+
+
+def fmt_flops(tflops: float, trim: bool = False) -> str:
+    """Achieved compute in the unit that reads best: ``1.23 TFLOP/s``, ``456 GFLOP/s``, ``7.8 MFLOP/s``."""
+    if not finite(tflops):
+        return "—"
+    for scale, unit in ((1.0, "TFLOP/s"), (1e-3, "GFLOP/s")):
+        if abs(tflops) >= scale:
+            return f"{sig(tflops / scale, trim=trim)} {unit}"
+    return f"{sig(tflops / 1e-6, trim=trim)} MFLOP/s"
+
+
+#: The smallest p-value printed as a number; below it the report says ``p < 0.0001``.
+P_FLOOR = 1e-4
+
+
+def fmt_p(p: float, alpha: float) -> str:
+    """``p = 0.031``, ``p = 0.0498``, ``p < 0.0001``: with as many digits as it takes for the
+    printed value to sit on the same side of ``alpha`` as ``p`` itself (0.0498 is never
+    printed as 0.05 beside a test that rejects at 0.05), and never in scientific notation."""
+    if not finite(p):
+        return "p undefined"
+    if p < P_FLOOR < alpha:
+        return f"p < {P_FLOOR:.4f}"
+    for digits in range(2, 12):
+        text = sig(p, digits)
+        if (float(text) < alpha) == (p < alpha):
+            return f"p = {text}"
+    return f"p = {p!r}"
 
 
 #: Ratios from this size on are shown without a decimal: ``120×``, not ``120.3×``.
@@ -75,7 +135,7 @@ def signed(points: float) -> str:
 def fmt_num(x: float) -> str:
     if not finite(x):
         return "—"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+    return f"{x:,.0f}" if abs(x) >= 100 else sig(x)
 
 
 def _num(x) -> float:
@@ -109,15 +169,17 @@ def summary_columns(summary: pd.DataFrame) -> list[Column]:
         cols.append(text("machine", "machine"))
     if (summary["variant"] != "").any():
         cols.append(text("variant", "variant"))
-    cols += [with_ci("accuracy % (95% CI)", "accuracy"), number("sd", "accuracy_std", fmt_pct),
-             with_ci("F1 macro %", "f1_macro"), number("fit", "fit_s_median", fmt_s),
+    cols += [with_ci("accuracy % (95% CI)", "accuracy"), number("sd", "accuracy_std", fmt_pct)]
+    if _has(summary, "val_accuracy_mean"):
+        cols.append(number("val %", "val_accuracy_mean", fmt_pct))
+    cols += [with_ci("F1 macro %", "f1_macro"), number("fit", "fit_s_median", fmt_s),
              number("predict", "predict_s_median", fmt_s), number("× fastest", "fit_vs_fastest", fmt_x)]
     if _has(summary, "epoch_s_median"):
         cols.append(number("epoch", "epoch_s_median", fmt_s))
     if _has(summary, "samples_per_s_median"):
         cols.append(number("samples/s", "samples_per_s_median", fmt_num))
     if _has(summary, "achieved_tflops_median"):
-        cols.append(number("TFLOP/s", "achieved_tflops_median", lambda x: f"{x:.3g}" if finite(x) else "—"))
+        cols.append(number("achieved FLOP/s", "achieved_tflops_median", fmt_flops))
     if _has(summary, "time_to_target_s_median"):
         cols.append(number("to target", "time_to_target_s_median", fmt_s))
     if _has(summary, "gpu_speedup"):
@@ -142,20 +204,33 @@ def rank_rows(ranks: pd.Series, scores: pd.DataFrame) -> pd.DataFrame:
                          "n": scores[ranks.index].notna().sum().to_numpy()})
 
 
-def h2h_columns(challenger: str) -> list[Column]:
-    """Columns of ``findings.head_to_head_table``: its subjects as labels and accuracies."""
-    from harness.report.wording import label, pct
+def verdict_columns(kinds=None) -> list[Column]:
+    """Columns of ``findings.verdict_table``: A, B and the verdict, A − B with its interval, the
+    accuracies and the splits; what is compared only where ``kinds`` (the rows' kinds) differ."""
+    from harness.report.wording import COMPARISONS, label, mean_pct, short_verdict
 
     def who(attr: str) -> Cell:
         return lambda r: (label(getattr(r, attr)),) * 2
 
     def acc(attr: str) -> Cell:
-        return lambda r: (pct(getattr(r, attr).mean, getattr(r, attr).ci), _num(getattr(r, attr).mean))
+        return lambda r: (mean_pct(getattr(r, attr)), _num(getattr(r, attr).mean))
 
-    return [text("dataset", "dataset"), ("best classical", "l", who("classical")),
-            ("classical accuracy %", "r", acc("classical")), (f"best {challenger}", "l", who("other")),
-            (f"{challenger} accuracy %", "r", acc("other")),
-            number("classical − other (points)", "points", signed), text("outcome for classical", "outcome")]
+    def interval(r) -> tuple[str, object]:
+        return (f"[{signed(r.low)}, {signed(r.high)}]" if finite(r.low) else "—"), _num(r.low)
+
+    def verdict(r) -> tuple[str, object]:
+        numbers = {k: getattr(r, k) for k in ("splits", "more_splits", "cap") if finite(getattr(r, k))}
+        text = short_verdict(r.verdict, {**numbers, "rope": 100 * ROPE})
+        return text, text
+
+    # who and the verdict first: on a phone they are what the first screen shows of the table
+    cols = [text("dataset", "dataset"), ("A", "l", who("a")), ("B", "l", who("b")), ("verdict", "l", verdict),
+            number("A − B (points)", "points", signed), ("95% interval", "r", interval),
+            ("A accuracy %", "r", acc("a")), ("B accuracy %", "r", acc("b")),
+            number("splits", "splits", lambda x: f"{x:.0f}" if finite(x) else "—")]
+    if kinds is None or len(set(kinds)) > 1:
+        cols.insert(1, ("comparison", "l", lambda r: (COMPARISONS.get(r.kind, r.kind),) * 2))
+    return cols
 
 
 def speedup_columns() -> list[Column]:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from harness.report import render as rd
 from harness.report.content import Figure, Report, SuiteAnswer
+from harness.report.wording import COMPARISONS
 
 
 @dataclass(frozen=True)
@@ -78,19 +79,26 @@ class Section:
 #: Rows of one dataset's results table in report.md: keeps it within what a PR comment
 #: holds (65,536 characters) for most suites; report.html has every row.
 MAX_ROWS_PER_DATASET = 30
+#: The heading of a suite's table of paired verdicts.
+VERDICTS = "Head-to-heads: paired verdicts over splits"
 #: Groups of failures listed, per format: report.md stays short, report.html has room.
 MAX_FAILURE_ROWS = {"md": 30, "html": 200}
 
 
 def _findings(report: Report, a: SuiteAnswer) -> list[Block]:
-    blocks: list[Block] = [Para(a.description, style="note")] if a.description else []
-    blocks += [Para(a.question, lead="Question.", style="question")] if a.question else []
+    """What a reader looks at first, then what they read: the question, the verdict table and the
+    summary figure; then the description, the hypothesis and the findings in words."""
+    blocks: list[Block] = [Para(a.question, lead="Question.", style="question")] if a.question else []
+    if len(a.verdicts):
+        kinds = set(a.verdicts["kind"])
+        what = f" ({COMPARISONS.get(next(iter(kinds)), '')})" if len(kinds) == 1 else ""  # else a column says
+        blocks += [Heading(VERDICTS + what.replace(" ()", "")), Table(a.verdicts, rd.verdict_columns(a.verdicts["kind"]))]
+    blocks += [Fig(f) for f in report.figures if f.slug == f"summary-{a.name}"]
+    blocks += [Para(a.description, style="note")] if a.description else []
     blocks += [Para("(stated before the run). " + a.hypothesis, lead="Hypothesis")] if a.hypothesis else []
     blocks += [Bullets(a.sentences, style="findings")]
-    blocks += [Fig(f) for f in report.figures if f.slug == f"summary-{a.name}"]
-    if len(a.head_to_head):
-        blocks += [Heading(f"Best classical against best {a.challenger}: win / tie / loss"),
-                   Table(a.head_to_head, rd.h2h_columns(a.challenger))]
+    if len(a.verdicts):
+        blocks += [Para(rd.VERDICT_NOTE, lead="How the head-to-heads are decided.", style="note", markup=True)]
     return blocks
 
 

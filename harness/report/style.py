@@ -2,8 +2,8 @@
 
 Figures are built with ``matplotlib.figure.Figure`` directly, never ``pyplot``: no global
 state, no GUI backend, safe inside a user's notebook or a worker process (PNG goes through
-Agg). Each model keeps its colour *and* marker in every figure, so a reader who cannot
-tell two colours apart can still tell the markers apart.
+Agg, SVG through its own backend). Each model keeps its colour *and* marker in every figure, so a
+reader who cannot tell two colours apart can still tell the markers apart.
 """
 
 from __future__ import annotations
@@ -12,23 +12,46 @@ import math
 
 from harness.schema import FAMILIES
 
-#: Okabe & Ito (2008) colours, yellow last (weak on white paper).
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+#: Okabe & Ito (2008) colours without their yellow (faint on white), then further colours that
+#: stay apart from them and from each other (Tol's wine, indigo, olive; brown, grey, purple).
+COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
+           "#882255", "#332288", "#999933", "#8C564B", "#7F7F7F", "#AA4499"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 FAMILY_ORDER = {f: i for i, f in enumerate(FAMILIES)}
-FAMILY_STYLE = dict(zip(FAMILIES, [("#0072B2", "o"), ("#E69F00", "s"), ("#009E73", "^")]))
 RC = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
       "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.grid": True, "grid.alpha": 0.3,
       "axes.spines.top": False, "axes.spines.right": False, "savefig.dpi": 110,
-      "svg.fonttype": "none"}
+      "svg.fonttype": "none", "svg.hashsalt": "harness-report"}
+#: Legend columns take about this many inches each, so a legend never runs past its figure.
+LEGEND_COLUMN_IN = 2.0
+
+
+def colours(n: int) -> list[str]:
+    """``n`` distinct colours: ``COLOURS`` first, then hues spread round the colour wheel at a
+    darkness that reads on white (never a pale yellow)."""
+    import colorsys
+
+    out = list(COLOURS[:n])
+    extra = n - len(out)
+    for i in range(extra):
+        r, g, b = colorsys.hls_to_rgb((i + 0.5) / extra, 0.32 + 0.1 * (i % 2), 0.75)
+        out.append("#{:02X}{:02X}{:02X}".format(*(round(255 * c) for c in (r, g, b))))
+    taken: set[str] = set()
+    for i, c in enumerate(out):  # two hues that round to one hex code: nudge the second
+        while c in taken:
+            c = "#{:06X}".format((int(c[1:], 16) + 0x010203) % 0x1000000)
+        out[i] = c
+        taken.add(c)
+    return out
 
 
 class Palette:
-    """Model -> (colour, marker), fixed for the whole report (models sorted by family, name)."""
+    """Model -> (colour, marker), fixed for the whole report (models sorted by family, name):
+    every model its own colour, whatever the number of models."""
 
     def __init__(self, models: dict[str, str]):
         order = sorted(models, key=lambda m: (FAMILY_ORDER.get(models[m], 9), m))
-        self.style = {m: (OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i % len(MARKERS)]) for i, m in enumerate(order)}
+        self.style = {m: (c, MARKERS[i % len(MARKERS)]) for i, (m, c) in enumerate(zip(order, colours(len(order))))}
         self.family = models
 
     def __call__(self, model: str) -> tuple[str, str]:
@@ -43,7 +66,7 @@ class Palette:
                 [f"{m} ({self.family.get(m, '?')})" for m in shown])
 
 
-def new_figure(n_panels: int, ncols: int = 3, width: float = 4.0, height: float = 3.2):
+def new_figure(n_panels: int, ncols: int = 2, width: float = 3.6, height: float = 3.0):
     """A figure with ``n_panels`` axes in a grid; unused cells removed."""
     from matplotlib.figure import Figure
 
@@ -56,10 +79,18 @@ def new_figure(n_panels: int, ncols: int = 3, width: float = 4.0, height: float 
     return fig, list(axes[:n_panels])
 
 
-def legend_below(fig, palette: Palette, models) -> None:
+def legend_below(fig, palette: Palette, models, extra=()) -> None:
+    """One legend under the panels: ``model (family)`` for each of ``models``, then ``extra``
+    entries as ``(Line2D keyword arguments, label)``."""
+    from matplotlib.lines import Line2D
+
     handles, labels = palette.handles(models)
+    for style, label in extra:
+        handles.append(Line2D([], [], linestyle="", **style))
+        labels.append(label)
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 5), frameon=False)
+        fit = max(1, int(fig.get_figwidth() // LEGEND_COLUMN_IN))
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), fit), frameon=False)
 
 
 def log_axis(ax, which: str = "x") -> None:
@@ -75,5 +106,9 @@ def log_axis(ax, which: str = "x") -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-def save(fig, path) -> None:
-    fig.savefig(path, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": 3})
+def save(fig, fh, fmt: str = "png") -> None:
+    """Write ``fig`` to ``fh`` as PNG or SVG, the canvas grown to whatever it holds (``tight``), so no
+    title, label or legend is cut off; no date or software stamp, so the bytes depend on the data only."""
+    meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    extra = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
+    fig.savefig(fh, format=fmt, metadata=meta, bbox_inches="tight", pad_inches=0.08, **extra)

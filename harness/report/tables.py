@@ -6,12 +6,17 @@ training-set size gets one row per size; ``threads`` is set only where a thread 
 key with several CPU thread counts, and empty otherwise). Statistics use ``ok`` trials only:
 failed and timed-out trials are counted, never imputed; skipped trials are counted apart;
 ``ok`` trials with a NaN metric are counted as missing and left out of that metric.
+
+Choosing (:func:`choose`: the best features of a model, the best of a family, ...) goes by mean
+``val_accuracy``, a validation part carved from each trial's training split, never by test
+accuracy; test accuracy is then read for the chosen configuration only.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from harness.report.paired import split_column
 from harness.report.stats import t_half_width
 from harness.schema import METRICS
 
@@ -20,7 +25,13 @@ GROUP = LABELS + ["threads", "machine", "key"]
 FAILED = ("failed", "timeout")
 #: Per-configuration medians of these columns, where the records have them (deep nets add some).
 MEDIANS = ("fit_s", "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "epoch_s", "time_to_target_s",
-           "peak_gpu_mb", "achieved_tflops", "n_params", "n_train", "n_classes", "mem_growth_mb", "features_s")
+           "peak_gpu_mb", "achieved_tflops", "n_params", "n_train", "n_test", "n_classes", "mem_growth_mb",
+           "features_s")
+#: The score configurations are chosen by: accuracy on a validation part of the training split.
+SELECT = "val_accuracy"
+#: Records written before ``val_accuracy`` have none; where a group of candidates lacks it, the
+#: choice falls back to a fixed rule that reads no test score: raw input first, then by name.
+FALLBACK = ("raw_input", "model", "features", "variant", "key")
 
 
 def is_gpu(device: pd.Series) -> pd.Series:
@@ -42,13 +53,24 @@ def prepare(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.Data
     for col in LABELS + ["status", "suite"]:
         df[col] = df[col].astype(object).where(df[col].notna(), "unknown").astype(str)
     run_dir = df["run_dir"] if "run_dir" in df else pd.Series("", index=df.index)
-    df["machine"] = run_dir.astype(str).map(machines or {}).fillna("unknown machine")
+    df["machine"] = run_dir.astype(str).map(machines or {}).astype(object).fillna("unknown machine")
     fallback = df["dataset"] + "|" + df["features"] + "|" + df["model"]
     df["key"] = df["key"].astype(object).where(df["key"].notna(), fallback).astype(str)
     raw = df["raw_input"] if "raw_input" in df else pd.Series(False, index=df.index)
     df["raw_input"] = raw.astype(object).where(raw.notna(), False).astype(bool)
     df["threads"] = _sweep_threads(df)
+    df["split"] = split_column(df)
+    df["config"] = config_id(df)
     return df
+
+
+def config_id(df: pd.DataFrame) -> pd.Series:
+    """One string per configuration (a summary row): its ``GROUP`` values joined."""
+    parts = [df[c].astype(object).where(df[c].notna(), "").astype(str) for c in GROUP]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.str.cat(p, sep="|")
+    return out
 
 
 def _sweep_threads(df: pd.DataFrame) -> pd.Series:
@@ -108,6 +130,12 @@ def summarize(df: pd.DataFrame, machines: dict[str, str] | None = None) -> pd.Da
     for m in METRICS:
         work[m] = pd.to_numeric(df[m], errors="coerce").where(ok)
         aggs.update({f"{m}_mean": (m, "mean"), f"{m}_std": (m, "std"), f"{m}_n": (m, "count")})
+    work[SELECT] = pd.to_numeric(df[SELECT], errors="coerce").where(ok) if SELECT in df else float("nan")
+    aggs.update({f"{SELECT}_mean": (SELECT, "mean"), f"{SELECT}_n": (SELECT, "count")})
+    work["config"] = df["config"]
+    aggs["config"] = ("config", "first")
+    work["n_splits"] = df["split"].where(ok)
+    aggs["n_splits"] = ("n_splits", "nunique")
     for c in MEDIANS:
         if c in df:
             work[c] = pd.to_numeric(df[c], errors="coerce").where(ok)
@@ -141,17 +169,43 @@ def _gpu_speedup(out: pd.DataFrame) -> pd.Series:
     return (cpu_fit / out["fit_s_median"]).where(gpu)
 
 
-def best_of(summary: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """The most accurate configuration per group (ties go to the faster fit)."""
-    rows = summary[summary["accuracy_mean"].notna()]
-    rows = rows.sort_values(["accuracy_mean", "fit_s_median"], ascending=[False, True])
-    return rows.drop_duplicates(by).set_index(by, drop=False).sort_index()
+def choose(summary: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The chosen configuration per group of ``by``, indexed by ``by``, with ``chosen_on``.
+
+    Among the configurations with a result, the highest mean ``val_accuracy`` wins (ties: the
+    faster fit, then ``FALLBACK`` order); ``chosen_on`` is ``validation``. Where some candidate
+    of a group has no validation score (records from before it was recorded) the whole group
+    falls back to ``FALLBACK`` order (raw input first, then by name), ``chosen_on`` ``fallback``.
+    Test accuracy is never read here.
+    """
+    rows = summary[summary["accuracy_n"] > 0] if "accuracy_n" in summary else summary
+    val_col = f"{SELECT}_mean"
+    val = pd.to_numeric(rows[val_col], errors="coerce") if val_col in rows else pd.Series(float("nan"),
+                                                                                          index=rows.index)
+    if rows.empty:
+        return rows.assign(chosen_on=pd.Series(dtype=object)).set_index(by, drop=False)
+    groups = [rows[c].astype(object).where(rows[c].notna(), "") for c in by]
+    full = val.notna().groupby(groups).transform("all")
+    fit = pd.to_numeric(rows.get("fit_s_median", pd.Series(float("nan"), index=rows.index)), errors="coerce")
+    order = pd.DataFrame({"_val": (-val).where(full, 0.0), "_fit": fit.where(full, 0.0).fillna(float("inf")),
+                          "_raw": (~rows["raw_input"].astype(bool)).astype(int) if "raw_input" in rows else 0},
+                         index=rows.index)
+    for c in FALLBACK[1:]:
+        order[f"_{c}"] = rows[c].astype(str) if c in rows else ""
+    order = order.sort_values(list(order.columns), kind="stable")
+    picked = rows.loc[order.index].assign(chosen_on=full.loc[order.index].map({True: "validation",
+                                                                               False: "fallback"}))
+    return picked.drop_duplicates(by).set_index(by, drop=False).sort_index()
 
 
 def model_scores(summary: pd.DataFrame) -> pd.DataFrame:
-    """datasets × models: each model's best mean accuracy on each dataset (NaN where it did not run)."""
-    rows = summary[summary["accuracy_mean"].notna()]
-    return rows.pivot_table(index="dataset", columns="model", values="accuracy_mean", aggfunc="max")
+    """datasets × models: the test accuracy of each model's configuration chosen on validation
+    (``choose``) on each dataset (NaN where it did not run)."""
+    rows = choose(summary, ["dataset", "model"])
+    if rows.empty:
+        return pd.DataFrame()
+    return rows.reset_index(drop=True).pivot_table(index="dataset", columns="model", values="accuracy_mean",
+                                                   aggfunc="first")
 
 
 def speedups_by_model(summary: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,8 @@ import math
 from typing import Callable
 
 from harness.report.findings import DEEP, Finding, Subject
-from harness.report.render import device_label, fmt_x, signed
+from harness.report.paired import A_BETTER, B_BETTER, EQUIVALENT
+from harness.report.render import device_label, fmt_flops, fmt_p, fmt_s, fmt_x, signed
 
 
 def pct(mean: float, half: float) -> str:
@@ -29,9 +30,14 @@ def label(s: Subject, variant: bool = True) -> str:
     return text + (f" with {s.variant}" if variant and s.variant else "")
 
 
-def said(s: Subject, variant: bool = True) -> str:
-    """``(random_forest on raw, 79.1% ± 0.5)``."""
-    return f"({label(s, variant)}, {pct(s.mean, s.ci)})"
+def mean_pct(s: Subject) -> str:
+    """``79.1%``: the mean alone, where a paired interval says how sure the comparison is."""
+    return f"{100 * s.mean:.1f}%" if math.isfinite(s.mean) else "no accuracy"
+
+
+def said(s: Subject, variant: bool = True, ci: bool = True) -> str:
+    """``(random_forest on raw, 79.1% ± 0.5)``; without ``ci``: ``(random_forest on raw, 79.1%)``."""
+    return f"({label(s, variant)}, {pct(s.mean, s.ci) if ci else mean_pct(s)})"
 
 
 def listing(names: list[str]) -> str:
@@ -39,20 +45,81 @@ def listing(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def whole(x: float) -> str:
+    """``3``, ``10.5``, ``1,234``: a statistic such as Wilcoxon's W, never in scientific notation."""
+    return f"{x:,.1f}".removesuffix(".0")
+
+
+def _splits(j) -> str:
+    return f"{j:.0f} split{'s' if j != 1 else ''}"
+
+
+def by(n, flip: bool = False) -> str:
+    """``1.2 points [0.4, 2.0] over 5 splits``: a decided difference, the winner's minus the loser's."""
+    pts, lo, hi = n["points"], n["low"], n["high"]
+    if flip:
+        pts, lo, hi = -pts, -hi, -lo
+    return f"{pts:.1f} points [{lo:.1f}, {hi:.1f}] over {_splits(n['splits'])}"
+
+
+def spread(n) -> str:
+    """``+0.3 points [−0.2, +0.8] over 5 splits`` (A minus B), or what there is without an interval."""
+    if n.get("splits", 0) < 1 or not math.isfinite(n.get("points", math.nan)):
+        return "no split in common"
+    if "low" not in n:
+        return f"{signed(n['points'])} points on one split, which gives no interval"
+    return f"{signed(n['points'])} points [{signed(n['low'])}, {signed(n['high'])}] over {_splits(n['splits'])}"
+
+
+def still(n) -> str:
+    """What would likely decide an undecided comparison."""
+    if "more_splits" in n:
+        more = n["more_splits"]
+        return f"about {more:.0f} more split{'s' if more != 1 else ''} would likely decide it"
+    if "cap" in n:
+        return f"more than {n['cap']:.0f} splits would likely be needed to decide it"
+    return "more splits would decide it" if n.get("splits", 0) == 1 else "the two need splits in common"
+
+
+def outcome(verdict: str, n, a: str, b: str) -> str:
+    """A paired verdict on ``a`` against ``b`` (``paired``'s four outcomes) as a clause."""
+    if verdict == A_BETTER:
+        return f"{a} beats {b} by {by(n)}"
+    if verdict == B_BETTER:
+        return f"{b} beats {a} by {by(n, flip=True)}"
+    if verdict == EQUIVALENT:
+        return f"{a} and {b} are practically equivalent (within ±{n['rope']:g} points: {spread(n)})"
+    return f"{a} against {b} is undecided ({spread(n)}): {still(n)}"
+
+
+def short_verdict(verdict: str, n) -> str:
+    """The verdict column of a verdict table: ``A better``, ``equivalent (±0.5)``, ``undecided: ~4 more splits``."""
+    if verdict == A_BETTER:
+        return "A better"
+    if verdict == B_BETTER:
+        return "B better"
+    if verdict == EQUIVALENT:
+        return f"equivalent (±{n['rope']:g})"
+    if math.isfinite(n.get("more_splits", math.nan)):
+        return f"undecided: ~{n['more_splits']:.0f} more split{'s' if n['more_splits'] != 1 else ''}"
+    if math.isfinite(n.get("cap", math.nan)):
+        return f"undecided: > {n['cap']:.0f} splits"
+    return "undecided: one split" if n.get("splits") == 1 else "undecided: no common split"
+
+
+#: What a verdict table's row compares, by finding kind (A first).
+COMPARISONS = {"head_to_head": "best of each family", "features": "engineered features vs raw input"}
+
+
 def _head_to_head(f: Finding) -> str:
-    points, ratio = f.numbers["points"], f.numbers.get("fit_ratio")
-    if f.verdict == "separated":
-        w, lose = f.one("winner"), f.one("loser")
-        text = (f"On {f.dataset} the best {w.family} model {said(w)} beats the best {lose.family} model "
-                f"{said(lose)} by {points:.1f} points")
-        if ratio is not None:
-            text += f" and needs {fmt_x(ratio)} its fit time" if ratio >= 1 else f" and fits {fmt_x(1 / ratio)} faster"
-        return text + "."
-    a, b = f.one("a"), f.one("b")
-    why = "their 95% intervals overlap" if f.verdict == "overlap" else "without several seeds there is no interval"
-    text = (f"On {f.dataset} the best {a.family} model {said(a)} and the best {b.family} model {said(b)} are "
-            f"{points:.1f} points apart, but {why}, so the evidence does not separate them")
-    if ratio is not None:
+    a, b, n = f.one("a"), f.one("b"), f.numbers
+    names = {s.role: f"the best {s.family} model {said(s, ci=False)}" for s in (a, b)}
+    text = f"On {f.dataset} {outcome(f.verdict, n, names['a'], names['b'])}"
+    ratio = n.get("fit_ratio")
+    if ratio is not None and f.verdict in (A_BETTER, B_BETTER):
+        ratio = ratio if f.verdict == A_BETTER else 1 / ratio  # the winner's fit time over the loser's
+        text += f" and needs {fmt_x(ratio)} its fit time" if ratio >= 1 else f" and fits {fmt_x(1 / ratio)} faster"
+    elif ratio is not None:
         text += f"; the {(a if ratio < 1 else b).family} model fits {fmt_x(max(ratio, 1 / ratio))} faster"
     return text + "."
 
@@ -65,9 +132,27 @@ def _no_rival(f: Finding) -> str:
 
 def _tally(f: Finding) -> str:
     n = f.numbers
-    return (f"Across {n['datasets']} datasets the best {f.one('side').family} model wins on {n['win']}, ties on "
-            f"{n['tie']} and loses on {n['loss']} against the best {f.one('rival').family} model "
-            "(a tie: the 95% intervals overlap or there is only one seed).")
+    return (f"Across {n['datasets']} datasets the best {f.one('side').family} model wins on {n['win']}, is "
+            f"practically equivalent on {n['equivalent']}, undecided on {n['undecided']} and loses on {n['loss']} "
+            f"against the best {f.one('rival').family} model (paired verdicts over splits).")
+
+
+def _signed_rank(f: Finding) -> str:
+    n = f.numbers
+    head = (f"Across {n['datasets']} datasets a Wilcoxon signed-rank test of the per-dataset differences "
+            f"({f.one('side').family} minus {f.one('rival').family}, median {signed(n['median'])} points)")
+    stat = f"W = {whole(n['statistic'])}, {fmt_p(n['p_value'], n['alpha'])}"
+    if f.verdict == "rejects":
+        return f"{head} rejects no difference ({stat} < {n['alpha']:g})."
+    return f"{head} does not reject no difference ({stat} ≥ {n['alpha']:g})."
+
+
+def _no_signed_rank(f: Finding) -> str:
+    n = f.numbers
+    if n["datasets"] < n["min_datasets"]:
+        return (f"A Wilcoxon signed-rank test across datasets cannot reach 5% with fewer than "
+                f"{n['min_datasets']} datasets; with {n['datasets']}, the per-dataset verdicts stand alone.")
+    return "Every per-dataset difference is 0, so a Wilcoxon signed-rank test across datasets has nothing to rank."
 
 
 def _best_model(f: Finding) -> str:
@@ -76,29 +161,30 @@ def _best_model(f: Finding) -> str:
 
 
 def _features(f: Finding) -> str:
-    e, r = f.one("engineered"), f.one("baseline")
-    head = (f"{e.model} on {e.features} ({pct(e.mean, e.ci)}) against the best model on raw input "
-            f"({r.model}, {pct(r.mean, r.ci)})")
-    if f.verdict == "not_separated":
-        return (f"On {f.dataset} the evidence does not separate engineered features from raw input: {head}, "
-                f"{signed(f.numbers['points'])} points.")
-    verdict = "help" if f.verdict == "help" else "do not help"
-    return f"On {f.dataset} engineered features {verdict}: {head}, {signed(f.numbers['points'])} points."
+    e, r, n = f.one("engineered"), f.one("baseline"), f.numbers
+    eng = f"{e.model} on {e.features} ({mean_pct(e)})"
+    raw = f"the best model on raw input ({r.model}, {mean_pct(r)})"
+    head = {A_BETTER: "engineered features help", B_BETTER: "engineered features do not help",
+            EQUIVALENT: "engineered features make no practical difference"}.get(
+        f.verdict, "engineered features may or may not help")
+    return f"On {f.dataset} {head}: {outcome(f.verdict, n, eng, raw)}."
 
 
 def _gap(f: Finding) -> str:
     r, d, n = f.one("baseline"), f.one("target"), f.numbers
-    if f.verdict == "no_gap":
-        return (f"On {f.dataset} there is no gap to close: classical models on raw input {said(r)} already "
-                f"match or beat the best deep model {said(d)}.")
+    if f.verdict not in ("closed", "surpassed"):
+        deep = f"the best deep model {said(d, ci=False)}"
+        raw = f"classical models on raw input {said(r, ci=False)}"
+        return (f"On {f.dataset} there is no gap to close: {deep} is not shown to beat {raw}; "
+                f"{outcome(f.verdict, n, 'the deep model', 'the classical model')}.")
     e = f.one("engineered")
     how = (f"close {n['closed']:.0f}% of the" if f.verdict == "closed" else
            f"more than close (by {n['beyond']:.1f} points) the")
     text = (f"On {f.dataset} engineered features {how} {n['gap']:.1f}-point gap between classical models on "
             f"raw input {said(r)} and the best deep model {said(d)}: {label(e)} reaches {pct(e.mean, e.ci)}")
     if "cost_s" in n:
-        text += (f" in {n['cost_s']:.2g} s of feature extraction and fit against the deep model's "
-                 f"{n['deep_fit_s']:.2g} s of fit")
+        text += (f" in {fmt_s(n['cost_s'], trim=True)} of feature extraction and fit against the deep model's "
+                 f"{fmt_s(n['deep_fit_s'], trim=True)} of fit")
     return text + "."
 
 
@@ -113,18 +199,17 @@ def _near_chance(f: Finding) -> str:
 
 
 def _variants(f: Finding) -> str:
-    best = f.one("best")
+    best, worst = f.one("best"), f.one("worst")
     listed = ", ".join(f"{s.variant} {pct(s.mean, s.ci)}" for s in f.of("variant"))
     where = "" if best.raw_input else f" on {best.features}"
-    return (f"On {f.dataset} the variant of {best.model}{where} matters ({listed}): the best, {best.variant}, "
-            f"is {f.numbers['spread']:.1f} points above the worst.")
+    return (f"On {f.dataset} the variant of {best.model}{where} matters ({listed}): the best on validation, "
+            f"{best.variant}, beats the worst, {worst.variant}, by {by(f.numbers)} on test.")
 
 
 def _ranks(f: Finding) -> str:
     listed = ", ".join(f"{s.model} {s.stats['rank']:.1f}" for s in f.of("model"))
-    more = ", …" if f.numbers["models"] > len(f.of("model")) else ""
-    return (f"Average rank over {f.numbers['datasets']} datasets (1 = most accurate; each model on its best "
-            f"features): {listed}{more}.")
+    return (f"Average rank over {f.numbers['datasets']} datasets (1 = most accurate; each model on its "
+            f"features chosen on validation): {listed}.")
 
 
 def _no_friedman(f: Finding) -> str:
@@ -135,9 +220,9 @@ def _no_friedman(f: Finding) -> str:
 def _friedman(f: Finding) -> str:
     n = f.numbers
     head = f"The Friedman test over {n['datasets']} datasets and {n['models']} models"
-    stat = f"χ² = {n['statistic']:.1f}, p = {n['p_value']:.3g}"
+    stat = f"χ² = {n['statistic']:.1f}, {fmt_p(n['p_value'], n['alpha'])}"
     if f.verdict == "rejects":
-        return (f"{head} rejects equal ranks ({stat}); models closer than the Nemenyi critical difference "
+        return (f"{head} rejects equal ranks ({stat} < {n['alpha']:g}); models closer than the Nemenyi critical difference "
                 f"({n['cd']:.2f}) are not separated (see the diagram).")
     return f"{head} does not reject equal ranks ({stat} ≥ {n['alpha']:g}): the rank differences may be chance."
 
@@ -162,13 +247,13 @@ def _size_leaders(f: Finding) -> str:
 
 def _overtake(f: Finding) -> str:
     if f.verdict == "never":
-        return (f"On {f.dataset} the best deep model never beats the best classical pipeline beyond their 95% "
-                "intervals at any training size tried.")
+        return (f"On {f.dataset} the deep model is not better than the classical pipeline in a paired head-to-head "
+                "at any training size tried.")
     d, c = f.one("ahead"), f.one("behind")
-    return (f"On {f.dataset} the best deep model overtakes the best classical pipeline from "
+    return (f"On {f.dataset} the deep model is better than the classical pipeline in a paired head-to-head from "
             f"{f.numbers['n_train']:,.0f} training samples ({label(d, variant=False)} {pct(d.mean, d.ci)} against "
             f"{label(c, variant=False)} {pct(c.mean, c.ci)})"
-            + (" and stays ahead at every larger size." if f.verdict == "stays" else
+            + (" and stays better at every larger size." if f.verdict == "stays" else
                ", though not at every larger size."))
 
 
@@ -192,7 +277,21 @@ def _throughput(f: Finding) -> str:
             f"{slow.stats['samples_per_s']:,.0f} samples/s ({slow.variant or 'default'}) to "
             f"{fast.stats['samples_per_s']:,.0f} samples/s ({fast.variant or 'default'})")
     for top in f.of("peak"):
-        text += f"; its arithmetic peaks at {top.stats['tflops']:.3g} TFLOP/s ({top.variant or 'default'})"
+        text += f"; its arithmetic peaks at {fmt_flops(top.stats['tflops'], trim=True)} ({top.variant or 'default'})"
+    return text + "."
+
+
+def _selection(f: Finding) -> str:
+    n = f.numbers
+    if f.verdict == "validation":
+        return ("Chosen on validation; test read once: every best model, features set and variant named here "
+                "was chosen by its accuracy on a validation part carved from the training split, and test accuracy "
+                "is reported for the chosen ones only.")
+    text = (f"Validation scores are missing for {n['missing']:,} of {n['configs']:,} configurations (records "
+            "from before val_accuracy was recorded): a choice among candidates without one falls back to raw input "
+            "first, then by name, never to test accuracy")
+    if n["missing"] < n["configs"]:
+        text += "; every other choice was made on validation, test read once"
     return text + "."
 
 
@@ -224,7 +323,8 @@ def _no_result(f: Finding) -> str:
 
 #: kind -> the function that writes a finding of that kind as one sentence.
 TEMPLATES: dict[str, Callable[[Finding], str]] = {
-    "head_to_head": _head_to_head, "no_rival": _no_rival, "tally": _tally, "best_model": _best_model,
+    "head_to_head": _head_to_head, "no_rival": _no_rival, "tally": _tally, "signed_rank": _signed_rank,
+    "no_signed_rank": _no_signed_rank, "selection": _selection, "best_model": _best_model,
     "features": _features, "gap": _gap, "near_chance": _near_chance, "variants": _variants,
     "ranks": _ranks, "no_friedman": _no_friedman, "friedman": _friedman, "friedman_left_out": _left_out,
     "gpu_speedup": _gpu_speedup, "size_leaders": _size_leaders, "overtake": _overtake,
