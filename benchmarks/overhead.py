@@ -46,9 +46,9 @@ def plain(trials, threads: int | None) -> float:
     data, feats = {}, {}
     with threadpool_limits(threads):
         for t in trials:
-            dk = (t.dataset.name, t.seed)
+            dk = (t.dataset.name, t.split)
             if dk not in data:
-                data[dk] = load_dataset(t.dataset, t.seed)
+                data[dk] = load_dataset(t.dataset, t.split)
             d = data[dk]
             fk = dk + (t.features.name,)
             if fk not in feats:

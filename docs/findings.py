@@ -16,6 +16,7 @@ the template table in harness.report.wording.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -150,6 +151,9 @@ def main() -> int:
     ap.add_argument("--gpu", action="store_true",
                     help="run only the GPU suites (hardware; scaling device=cuda) and rewrite the GPU section")
     ns = ap.parse_args()
+    # Every usable core for unpinned trials, whatever the load at each suite's start: the hardware
+    # suite compares 1 thread with all of them, and findings mean the same machine throughout.
+    os.environ.setdefault("HARNESS_THREADS", "all")
     FIGURES.mkdir(parents=True, exist_ok=True)
     readme = ROOT / "README.md"
     if ns.gpu:

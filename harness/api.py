@@ -2,8 +2,10 @@
 
 The CLI, ``harness compare --confirm``, ``harness baseline save``, the benchmarks, asv and the
 tests all go through these functions. This is the only module that initialises Hydra and the
-only one that knows the config search path (the bundled ``suites/`` plus the user's config
-dirs, which travel in the composed config as ``config_dirs``)::
+only one that knows the config search path: the user's config dirs (``HARNESS_CONFIG_PATH``
+and ``--config-dir``, the later first), then the bundled suites; so an option of a config dir
+replaces a bundled one of the same name. The dirs travel in the composed config as
+``config_dirs``::
 
     from harness import api
 
@@ -23,6 +25,7 @@ from typing import Iterable, Sequence
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from harness import configdirs
 from harness.config import GROUPS, group_title, list_options, register_schemas, suites_dir, validate
 from harness.errors import UserError
 from harness.plan import AXES, Plan, chosen_axes, expand
@@ -30,8 +33,8 @@ from harness.rundir import is_plain_name, run_dir_of
 from harness.runner import RunResult
 from harness.runner import execute as _run_plan
 
-#: Overrides that pick a whole option or a seed: they replace that axis of a suite's matrix.
-CHOSEN_KEYS = (*AXES, "seed")
+#: Overrides that pick a whole option, a seed or a split: they replace that axis of a suite's matrix.
+CHOSEN_KEYS = (*AXES, "seed", "split")
 
 __all__ = ["compose", "option", "plan", "execute", "rerun", "load", "run_dir", "chosen_axes", "new_run_id", "register", "hydra_context",
            "Plan", "RunResult"]
@@ -42,22 +45,50 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
-def register() -> None:
-    """Register the run-id resolver and the typed schemas with OmegaConf and Hydra (idempotent)."""
+#: The user's config dirs of the Hydra initialisation to come (lowest priority first).
+_search_dirs: list[str] = []
+
+
+def _search_path_plugin():
+    """A Hydra search-path plugin that puts ``_search_dirs`` before the bundled suites.
+
+    Hydra appends ``hydra.searchpath`` and ``--config-dir`` after its primary config dir, so a
+    bundled option would win over the user's option of the same name; this plugin puts them
+    in front instead, the last dir first.
+    """
+    from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+    class UserConfigDirs(SearchPathPlugin):
+        def manipulate_search_path(self, search_path) -> None:
+            for d in reversed(_search_dirs):  # each just before the primary dir: the last one first
+                search_path.prepend(provider="harness", path=f"file://{d}", anchor="main")
+
+    return UserConfigDirs
+
+
+def register(config_dirs: Sequence[str] = ()) -> None:
+    """Register the run-id resolver, the typed schemas and the user's config dirs (idempotent).
+
+    ``config_dirs`` (absolute, lowest priority first) are searched before the bundled suites
+    by the next Hydra initialisation: :func:`hydra_context` or ``@hydra.main``.
+    """
+    from hydra.core.plugins import Plugins
+
     if not OmegaConf.has_resolver("harness_run_id"):
         OmegaConf.register_new_resolver("harness_run_id", new_run_id, use_cache=True)
     register_schemas()
+    _search_dirs[:] = list(config_dirs)
+    plugins = Plugins.instance()
+    if not any(c.__name__ == "UserConfigDirs" and c.__module__ == __name__
+               for c in plugins.discover()):
+        plugins.register(_search_path_plugin())
 
 
 def _abs_dirs(config_dirs: Iterable[str | Path]) -> list[str]:
-    out = []
-    for d in config_dirs or ():
-        path = Path(d).expanduser().resolve()
-        if not path.is_dir():
-            raise UserError(f"config dir {d} does not exist; pass a directory with model/, dataset/, ... "
-                            "subdirectories")
-        out.append(str(path))
-    return out
+    """``HARNESS_CONFIG_PATH`` and ``config_dirs``, absolute, checked, importable."""
+    dirs = configdirs.resolve(config_dirs)
+    configdirs.importable(dirs)
+    return dirs
 
 
 def _searchpath(config_dirs: Sequence[str]) -> list[str]:
@@ -65,8 +96,8 @@ def _searchpath(config_dirs: Sequence[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def hydra_context():
-    """Hydra initialised on the bundled suites for the block, unless it already is.
+def hydra_context(config_dirs: Sequence[str] = ()):
+    """Hydra initialised on ``config_dirs`` over the bundled suites for the block, unless it already is.
 
     Inside ``@hydra.main`` (launchers) Hydra is initialised by Hydra itself; everywhere else
     this initialises it and clears it again afterwards.
@@ -74,7 +105,7 @@ def hydra_context():
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    register()
+    register(config_dirs)
     if GlobalHydra.instance().is_initialized():
         yield
         return
@@ -122,7 +153,7 @@ def compose(overrides: Sequence[str] = (), config_dirs: Iterable[str | Path] = (
 
     dirs = _abs_dirs(config_dirs)
     overrides = [o for o in overrides if not str(o).startswith("config_dirs=")]
-    with hydra_context():
+    with hydra_context(dirs):
         try:
             cfg = hydra_compose(config_name="config", overrides=[*overrides, *_searchpath(dirs)])
         except Exception as exc:  # noqa: BLE001 - every composition error is the user's input
@@ -161,8 +192,9 @@ def _loader(config_dirs: Sequence[str]):
 
 def option(group: str, name: str, config_dirs: Iterable[str | Path] = ()) -> DictConfig:
     """One option's config (``option("model", "knn")``), checked against its group's schema."""
-    with hydra_context():
-        return _loader(_abs_dirs(config_dirs))(group, name)
+    dirs = _abs_dirs(config_dirs)
+    with hydra_context(dirs):
+        return _loader(dirs)(group, name)
 
 
 def plan(cfg: DictConfig, overrides: Sequence[str] = ()) -> Plan:
@@ -178,8 +210,10 @@ def plan(cfg: DictConfig, overrides: Sequence[str] = ()) -> Plan:
     from harness.trial import check_estimator_config
 
     selected = {axis: cfg[axis] for axis in AXES}
-    with hydra_context():
-        result = expand(cfg.suite, _loader(list(cfg.get("config_dirs") or [])),
+    dirs = [str(d) for d in cfg.get("config_dirs") or []]
+    configdirs.importable(dirs)
+    with hydra_context(dirs):
+        result = expand(cfg.suite, _loader(dirs),
                         chosen=chosen_axes(overrides), selected=selected)
     if not result.trials:
         why = (f" ({len(result.dropped)} combinations were incompatible: {result.dropped[0]} ...)"

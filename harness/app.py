@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import api
+from harness import api, configdirs
 from harness.config import suites_dir
 from harness.errors import UserError
 from harness.rundir import claim_launch
@@ -24,16 +24,20 @@ class RunArgs:
     """``harness run`` arguments, parsed as Hydra parses them."""
 
     overrides: list[str]
-    config_dirs: list[str]
+    config_dirs: list[str]  # HARNESS_CONFIG_PATH then every --config-dir, absolute, lowest priority first
     multirun: bool
     info: bool  # --help, --cfg, --info, -sc: Hydra answers, nothing runs
     hydra_argv: list[str]  # the options first, then the overrides, as Hydra's parser wants
 
 
 def parse_run_args(args: list[str]) -> RunArgs:
-    """Parse ``harness run`` arguments, options and overrides in any order."""
+    """Parse ``harness run`` arguments, options and overrides in any order.
+
+    ``--config-dir`` may be repeated (Hydra's parser would keep the last one only).
+    """
     from hydra._internal.utils import get_args_parser
 
+    given_dirs, args = configdirs.split_args(list(args), "harness run")
     parser = get_args_parser()
     parser.error = lambda message: (_ for _ in ()).throw(UserError(f"{message}; see `harness run --help`"))
     ns, unknown = parser.parse_known_intermixed_args(args)
@@ -43,7 +47,7 @@ def parse_run_args(args: list[str]) -> RunArgs:
     rest = list(args)
     for item in ns.overrides:
         rest.remove(item)
-    return RunArgs(overrides=list(ns.overrides), config_dirs=[ns.config_dir] if ns.config_dir else [],
+    return RunArgs(overrides=list(ns.overrides), config_dirs=configdirs.resolve(given_dirs),
                    multirun=bool(ns.multirun), info=info, hydra_argv=rest + list(ns.overrides))
 
 
@@ -140,7 +144,7 @@ def _summary(run_dirs: list[Path], args: list[str], report: bool, written: dict,
         _say(f"harness: {', '.join(f'{v} {k}' for k, v in sorted(counts.items()))} -> {run_dir}")
         bad = df[df["status"].isin(["failed", "timeout"])]
         for r in bad.head(10).itertuples():
-            _say(f"  failed: {r.dataset}/{r.features}/{r.model}@{r.device} seed={r.seed}: {r.error}")
+            _say(f"  failed: {r.dataset}/{r.features}/{r.model}@{r.device} split={r.split} seed={r.seed}: {r.error}")
         if len(bad) > 10:
             _say(f"  ... and {len(bad) - 10} more failures (see the records)")
         code = max(code, 1 if len(bad) else 0)
@@ -207,11 +211,13 @@ def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -
 
     hydra_argv = (["-m"] if multirun and not ra.multirun else []) + ra.hydra_argv + extra
     if ra.config_dirs:  # planning looks for options where Hydra composes them
-        hydra_argv.append(f"config_dirs=[{','.join(str(Path(d).resolve()) for d in ra.config_dirs)}]")
+        hydra_argv.append(f"config_dirs=[{','.join(ra.config_dirs)}]")
     main = hydra.main(config_path=str(suites_dir()), config_name="config", version_base="1.3")(task)
-    argv, sys.argv = sys.argv, ["harness run", *hydra_argv]
+    # Hydra's completion script registers itself for sys.argv[0]: the command, `harness`
+    completing = any(a.split("=")[0] in ("-sc", "--shell-completion") for a in ra.hydra_argv)
+    argv, sys.argv = sys.argv, ["harness" if completing else "harness run", *hydra_argv]
     os.environ.setdefault("HYDRA_FULL_ERROR", "0")
-    api.register()  # the run-id resolver and the schemas, before Hydra composes
+    api.register(ra.config_dirs)  # the run-id resolver, the schemas, the config dirs: before Hydra composes
     launches = [claim_launch(api.run_dir(cfg), bool(cfg.get("resume")))  # one launch per run dir
                 for cfg in {api.run_dir(c): c for c, _ in plans.values()}.values()]
     try:

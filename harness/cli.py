@@ -24,8 +24,15 @@ commands:
                          --baseline suite=ci CAND, --confirm N, --md FILE, --json FILE;
                          exit 0 no regression, 1 regression, 2 bad input
   baseline save [OVR]    run a suite (or --from RUN_DIR) and copy its runs to results/baselines/<suite>/
+  init [DIR]             scaffold your project: a config dir (your model, your CSV, a ci suite)
+                         and a CI workflow; never overwrites a file
+  completion SHELL       print the shell completion script: eval "$(harness completion bash)"
 
-Results go to results/<suite>/<run-id>/ ; read them with harness.api.load(run_dir).
+Your config dirs (models, datasets, features, suites of your own) layer over the built-in ones:
+--config-dir DIR (repeatable; run, plan, list, compare, baseline) and HARNESS_CONFIG_PATH
+(dirs separated by ':'); a later dir wins over an earlier one and over a built-in option of
+the same name. Results go to results/<suite>/<run-id>/ under the current directory
+(results_dir=PATH to change); read them with harness.api.load(run_dir).
 Exit codes: 0 ok, 1 some trial failed, 2 bad input (the message says what to fix).
 """
 
@@ -44,9 +51,16 @@ def main(argv: list[str] | None = None) -> int:
         from harness import __version__
         print(f"harness {__version__}")
         return 0
+    from harness.cpus import set_pool_env
+
+    set_pool_env()  # short OpenMP spins unless the user chose, before any command loads OpenMP (harness/cpus.py)
     command, rest = argv[0], argv[1:]
     commands = {"run": _run, "plan": _plan, "list": _list, "report": _report,
-                "compare": _compare, "baseline": _baseline}
+                "compare": _compare, "baseline": _baseline, "init": _init, "completion": _completion}
+    if command in ("-sc", "--shell-completion") or command.startswith("--shell-completion="):
+        # the completion script's query (`harness -sc query=bash`), or Hydra's -sc at the top level
+        command, rest = "-sc", ([command.split("=", 1)[1]] if "=" in command else rest)
+        commands["-sc"] = lambda args: _shell_completion(args, [c for c in commands if c != "-sc"])
     if command not in commands:
         return _fail(f"unknown command '{command}'; choose one of: {', '.join(commands)} (see `harness --help`)")
     from harness.errors import UserError
@@ -109,6 +123,27 @@ def _compare(args: list[str]) -> int:
     from harness.compare.command import compare_command
 
     return compare_command(args)
+
+
+def _init(args: list[str]) -> int:
+    from harness.scaffold import init_command
+
+    return init_command(args)
+
+
+def _completion(args: list[str]) -> int:
+    from harness.completion import completion_command
+
+    return completion_command(args)
+
+
+def _shell_completion(args: list[str], commands: list[str]) -> int:
+    from harness.completion import shell_completion
+    from harness.errors import UserError
+
+    if len(args) != 1:
+        raise UserError("-sc takes one argument: query=bash, install=bash or uninstall=bash")
+    return shell_completion(args[0], commands)
 
 
 def _baseline(args: list[str]) -> int:

@@ -21,13 +21,19 @@ GROUPS = ("dataset", "features", "model", "device", "suite")
 
 
 def suites_dir() -> Path:
-    """The directory holding ``config.yaml`` and the config groups."""
+    """The directory holding ``config.yaml`` and the config groups: the bundled suites.
+
+    ``HARNESS_SUITES`` if set; else the package's own ``harness/_suites`` (a wheel carries the
+    suites there; in the repository it is a link to ``suites/``); else the checkout's ``suites/``.
+    """
     env = os.environ.get("HARNESS_SUITES")
-    path = Path(env) if env else Path(__file__).resolve().parent.parent / "suites"
+    here = Path(__file__).resolve().parent
+    candidates = [Path(env)] if env else [here / "_suites", here.parent / "suites"]
+    path = next((p for p in candidates if (p / "config.yaml").is_file()), candidates[0])
     if not (path / "config.yaml").is_file():
-        raise UserError(f"no suites found at {path} (install harness from its repository with "
-                        "`pip install -e .`, or set HARNESS_SUITES to the suites directory)")
-    return path
+        raise UserError(f"no suites found at {path} (reinstall harness: its wheel carries them in "
+                        "harness/_suites; or set HARNESS_SUITES to the suites directory)")
+    return path.resolve()
 
 
 @dataclass
@@ -64,7 +70,7 @@ class DeviceSpec:
     name: str = MISSING
     description: str = ""
     type: str = "cpu"  # cpu | cuda | auto
-    threads: Optional[int] = None  # None: every core this process may use
+    threads: Optional[int] = None  # None: the usable cores other work leaves free at the start (cpus.py)
 
 
 @dataclass
@@ -73,7 +79,12 @@ class SuiteSpec:
     description: str = ""
     question: str = ""
     hypothesis: Optional[str] = None
+    #: model randomness (weights, batch order, random features): one trial per seed and split
     seeds: List[int] = field(default_factory=lambda: [0])
+    #: train/test splits (data randomness): a count N (0..N-1) or a list; null: split = seed
+    splits: Any = None
+    #: share of each training split carved (stratified, seeded by the split) for validation
+    val_fraction: float = 0.1
     matrix: Dict[str, Any] = field(default_factory=dict)
     include: List[Any] = field(default_factory=list)
     exclude: List[Any] = field(default_factory=list)
@@ -94,6 +105,7 @@ class HarnessConfig:
     device: DeviceSpec = MISSING
     suite: SuiteSpec = MISSING
     seed: int = 0
+    split: Optional[int] = None  # split=K on the command line: only that split
     results_dir: str = "results"
     run_id: str = MISSING
     report: bool = True

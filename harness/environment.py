@@ -10,7 +10,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from harness.measure import usable_cores
+from harness import cpus
 
 PACKAGES = ("harness", "numpy", "scipy", "scikit-learn", "pandas", "torch", "hydra-core",
             "omegaconf", "mnist1d", "scikit-image", "threadpoolctl", "xgboost")
@@ -70,7 +70,13 @@ def gpu_info(load_torch: bool = False) -> list[dict]:
 
 
 def capture(load_torch: bool = False) -> dict:
-    """The environment of this process, as plain JSON-able values."""
+    """The environment of this process, as plain JSON-able values.
+
+    The cores and load are those the run in progress found at its start
+    (:func:`harness.cpus.at_start`): ``usable_cores``, ``load_at_start`` (1-minute load
+    average), ``busy_cores_at_start`` (cores of ours other work kept busy), ``thread_policy``
+    and ``threads_default`` (what a trial without ``device.threads`` runs with).
+    """
     here = Path(__file__).resolve().parent
     return {
         "python": sys.version.split()[0],
@@ -78,7 +84,7 @@ def capture(load_torch: bool = False) -> dict:
         "hostname": socket.gethostname(),
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
-        "usable_cores": usable_cores(),
+        **cpus.current().record(),
         "memory_gb": memory_gb(),
         "gpus": gpu_info(load_torch),
         "packages": package_versions(),
@@ -86,7 +92,7 @@ def capture(load_torch: bool = False) -> dict:
         "git_cwd": git_commit(Path.cwd()),
         "argv": sys.argv,
         "env": {k: v for k, v in os.environ.items()
-                if k.startswith(("OMP_", "MKL_", "OPENBLAS_", "CUDA_VISIBLE", "HARNESS_"))},
+                if k.startswith(("OMP_", "KMP_", "GOMP_", "MKL_", "OPENBLAS_", "CUDA_VISIBLE", "HARNESS_"))},
     }
 
 

@@ -1,7 +1,7 @@
 """Where trials execute: in this process (fast), or in a worker process that can be
 stopped (timeouts) and fenced (memory limits).
 
-Both executors share data and features across trials on the same split, and both return
+Both executors share data and features across trials on the same split (and carve), and both return
 an :class:`~harness.trial.Outcome` for every trial, whatever happens to the model.
 """
 
@@ -20,9 +20,10 @@ from collections import OrderedDict
 
 from omegaconf import OmegaConf
 
+from harness.cpus import pool_env
 from harness.errors import UserError
 from harness.plan import Trial
-from harness.trial import Outcome, failed, featurize, run_trial
+from harness.trial import Outcome, failed, features_seed, featurize, run_trial
 
 
 class _LRU(OrderedDict):
@@ -65,11 +66,16 @@ class InProcess:
 
         Also imports the model's module, so that what follows is the trial proper.
         """
-        dkey = OmegaConf.to_yaml(trial.dataset) + f"seed={trial.seed}"
-        data = self.datasets.get_or(dkey, lambda: _captured(lambda: self.load_dataset(trial.dataset, trial.seed)))
+        dkey = OmegaConf.to_yaml(trial.dataset) + f"split={trial.split}"
+        data = self.datasets.get_or(dkey, lambda: _captured(lambda: self.load_dataset(trial.dataset, trial.split)))
         if isinstance(data, BaseException):
             return failed(trial, ctx, data, getattr(data, "detail", ""))
-        fkey = dkey + OmegaConf.to_yaml(trial.features)
+        seed = _captured(lambda: features_seed(trial))
+        if isinstance(seed, BaseException):
+            return failed(trial, ctx, seed, getattr(seed, "detail", ""))
+        # The same split, carve and features: one featurization for every model (and, when the
+        # transformer draws no random numbers, for every seed).
+        fkey = dkey + f"val={trial.val_fraction} seed={seed}\n" + OmegaConf.to_yaml(trial.features)
         feats = self.features.get_or(fkey, lambda: _captured(lambda: featurize(trial, data)))
         if isinstance(feats, BaseException):
             return failed(trial, ctx, feats, getattr(feats, "detail", ""))
@@ -218,7 +224,8 @@ class Isolated:
         main = threading.current_thread() is threading.main_thread()
         self.proc = self.ctx.Process(target=_worker, args=(child, self.max_memory_gb, os.getpid(), main),
                                      daemon=True)
-        self.proc.start()
+        with pool_env():  # the worker's OpenMP threads spin briefly, then sleep (harness/cpus.py)
+            self.proc.start()
         child.close()
         self.conn = parent
 

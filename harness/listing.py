@@ -25,19 +25,13 @@ def describe(path: Path) -> tuple[str, str]:
     return str(detail), str(data.get("description", "")).strip()
 
 
-def list_command(args: list[str], config_dirs: list[Path] | None = None) -> int:
+def list_command(args: list[str]) -> int:
+    """``harness list [--config-dir DIR ...] [GROUP]``: bundled options, then the config dirs' (which win)."""
+    from harness import configdirs
+
     groups = list(GROUPS)
-    dirs = [suites_dir(), *(config_dirs or [])]
-    while "--config-dir" in args:
-        i = args.index("--config-dir")
-        if i + 1 >= len(args) or args[i + 1].startswith("-"):
-            raise UserError("--config-dir needs a directory: `harness list --config-dir DIR [GROUP]`")
-        path = Path(args[i + 1])
-        if not path.is_dir():
-            raise UserError(f"config dir {path} does not exist; pass a directory with model/, dataset/, ... "
-                            "subdirectories")
-        dirs.append(path)
-        args = args[:i] + args[i + 2:]
+    given, args = configdirs.split_args(list(args), "harness list")
+    dirs = [suites_dir(), *map(Path, configdirs.resolve(given))]
     if args:
         want = ALIASES.get(args[0], args[0])
         if want not in GROUPS:

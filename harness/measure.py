@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import resource
 import sys
 import time
 from dataclasses import dataclass
 
+from harness.cpus import trial_threads, usable_cores  # noqa: F401 - usable_cores: re-exported
+
 _CLEAR_REFS = "/proc/self/clear_refs"
 _STATUS = "/proc/self/status"
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (the affinity mask, not the machine's total)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def reset_peak_rss() -> bool:
@@ -81,15 +74,16 @@ class Stopwatch:
 
 
 def threads_in_force(threads: int | None) -> int:
-    """The thread count a trial runs with: ``threads`` when pinned, else every usable core."""
-    return int(threads) if threads else usable_cores()
+    """The thread count a trial runs with: ``threads`` when pinned, else the run's thread policy
+    (:mod:`harness.cpus`: the usable cores other work leaves free)."""
+    return trial_threads(threads)
 
 
 @contextlib.contextmanager
 def thread_limit(threads: int | None):
     """Limit BLAS/OpenMP pools (threadpoolctl) and, when torch is loaded, its intra-op pool.
 
-    ``None`` means every usable core. Yields the number of threads in force.
+    ``None`` means the thread policy's count (:func:`threads_in_force`). Yields the number in force.
     """
     from threadpoolctl import threadpool_limits
 

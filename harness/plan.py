@@ -1,11 +1,14 @@
 """Expand a suite into trials: matrix × include − exclude, compatible combinations only.
 
 A trial is one fit and one evaluation. Its ``key`` hashes everything that defines it except
-the seed, so the same trial can be matched across runs, commits, machines and seeds.
+the split and the seed, so the same trial can be matched across runs, commits, machines, splits
+and seeds. A suite's ``splits`` (train/test splits: data randomness) and ``seeds`` (model
+randomness) multiply; a suite without ``splits`` gives each seed its own split (split = seed).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -24,19 +27,72 @@ AXES = ("dataset", "features", "model", "device")
 COMPUTES = {"dataset": ("loader",), "features": ("transformer", "keeps_shape"), "model": ("estimator",)}
 
 
+#: Command-line choices that are a number, not an option: they replace a suite's list of them.
+INDICES = ("seed", "split")
+#: A suite's validation share when it names none.
+VAL_FRACTION = 0.1
+
+
 def chosen_axes(overrides) -> dict[str, Any]:
-    """Axes set on the command line (``model=svm_rbf``, ``seed=1``): they replace a suite's matrix."""
+    """Axes set on the command line (``model=svm_rbf``, ``seed=1``, ``split=2``): they replace a
+    suite's matrix, seeds or splits."""
     out: dict[str, Any] = {}
     for item in overrides:
         key, sep, value = str(item).partition("=")
-        if sep and key in (*AXES, "seed"):
-            if key == "seed":
+        if sep and key in (*AXES, *INDICES):
+            if key in INDICES:
                 try:
                     value = int(value)
                 except ValueError:
-                    raise UserError(f"invalid override {item}: seed must be an integer") from None
+                    raise UserError(f"invalid override {item}: {key} must be an integer") from None
+                if value < 0:
+                    raise UserError(f"invalid override {item}: {key} must be 0 or more")
             out[key] = value
     return out
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _indices(suite: DictConfig, key: str) -> list[int] | None:
+    """A suite's ``seeds`` or ``splits``: a count N (0..N-1) or a list of whole numbers >= 0; None when unset."""
+    value = suite.get(key)
+    if value is None:
+        return None
+    if OmegaConf.is_config(value):
+        value = OmegaConf.to_container(value, resolve=True)
+    fix = f"give {key}: N (for 0..N-1) or a list such as [0, 1, 2] (set suite.{key}=...)"
+    if _whole(value):
+        if value < 1:
+            raise UserError(f"suite {suite.name}: {key}: {value} plans nothing; {fix}")
+        return list(range(value))
+    if not isinstance(value, list) or not value or not all(_whole(v) for v in value):
+        raise UserError(f"suite {suite.name}: {key}: {value!r} is not a count or a list of whole numbers >= 0; {fix}")
+    if len(set(value)) < len(value):
+        raise UserError(f"suite {suite.name}: {key} {value} repeats a value; {fix}")
+    return list(value)
+
+
+def val_fraction(suite: DictConfig) -> float:
+    """The suite's ``val_fraction``: the share of each training split carved for validation."""
+    value = suite.get("val_fraction")
+    value = VAL_FRACTION if value is None else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise UserError(f"suite {suite.name}: val_fraction={value} is not a share of the training split: "
+                        f"give a number from 0 (no validation) up to but not including 1 (set suite.val_fraction=...)")
+    return float(value)
+
+
+def split_seed_pairs(suite: DictConfig, chosen: dict[str, Any]) -> list[tuple[int, int]]:
+    """The ``(split, seed)`` pairs each combination runs: splits x seeds, or (s, s) per seed
+    for a suite without ``splits`` (split = seed); ``split=``/``seed=`` on the command line
+    replace that list."""
+    seeds = [chosen["seed"]] if "seed" in chosen else (_indices(suite, "seeds") or [0])
+    splits = [chosen["split"]] if "split" in chosen else _indices(suite, "splits")
+    if splits is None:
+        return [(seed, seed) for seed in seeds]
+    return [(split, seed) for split in splits for seed in seeds]
 
 
 @dataclass
@@ -45,9 +101,11 @@ class Trial:
     features: DictConfig
     model: DictConfig
     device: DictConfig
-    seed: int
+    seed: int  # model randomness: weights, batch order, random features
     overrides: dict[str, Any] = field(default_factory=dict)
     key: str = ""
+    split: int = 0  # data randomness: the train/test split and the validation carve
+    val_fraction: float = VAL_FRACTION  # of the training split, carved for validation
 
     @property
     def where(self) -> str:
@@ -57,7 +115,7 @@ class Trial:
 
     @property
     def trial_id(self) -> str:
-        return f"{self.key}-{self.where}-s{self.seed}"
+        return f"{self.key}-{self.where}-p{self.split}-s{self.seed}"
 
     @property
     def variant(self) -> str:
@@ -68,7 +126,7 @@ class Trial:
     def label(self) -> str:
         extra = "".join(f" {k}={v}" for k, v in self.overrides.items())
         return (f"{self.dataset.name}/{self.features.name}/{self.model.name}"
-                f"@{self.device.name} seed={self.seed}{extra}")
+                f"@{self.device.name} split={self.split} seed={self.seed}{extra}")
 
 
 @dataclass
@@ -81,10 +139,10 @@ class Plan:
 
 
 def trial_key(nodes: dict[str, DictConfig]) -> str:
-    """Stable 12-hex hash of what a trial computes (:data:`COMPUTES`): seed and device excluded.
+    """Stable 12-hex hash of what a trial computes (:data:`COMPUTES`): split, seed and device excluded.
 
     Two trials with the same key fit the same model to the same data; their rows differ
-    only in seed, device and threads, so GPU/CPU speedups and cross-run comparisons pair up.
+    only in split, seed, device and threads, so GPU/CPU speedups and cross-run comparisons pair up.
     """
     payload = {}
     for axis, keys in COMPUTES.items():
@@ -121,7 +179,21 @@ def incompatibility(dataset: DictConfig, features: DictConfig, model: DictConfig
         return f"model {model.name} takes {'/'.join(kinds)} data, not {kind}"
     if model.needs_shape and not features.keeps_shape:
         return f"model {model.name} needs shaped input; features {features.name} flatten it"
+    target = str((model.get("estimator") or {}).get("_target_", ""))
+    if target.startswith("harness.models.torch") and not _has_torch():
+        return f'model {model.name} needs torch, which is not installed: pip install "harness[deep]"'
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _has_torch() -> bool:
+    """Whether torch can be imported here, without importing it (it is the ``deep`` extra)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
@@ -131,9 +203,9 @@ def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
 
     Parameters
     ----------
-    suite : the suite's config (matrix, include, exclude, seeds).
+    suite : the suite's config (matrix, include, exclude, splits, seeds, val_fraction).
     load : ``load(group, option)`` returns an option's validated config.
-    chosen : axes given on the command line (``model="svm_rbf"``, ``seed=1``); each
+    chosen : axes given on the command line (``model="svm_rbf"``, ``seed=1``, ``split=2``); each
         replaces that axis of the matrix, and include/exclude entries keep to it.
     selected : the composed config's nodes per axis; an axis value equal to the selected
         option uses this node, so command-line edits such as ``model.estimator.C=3`` apply.
@@ -146,7 +218,8 @@ def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
             if axis not in selected:
                 raise UserError(f"suite {suite.name} has no `{axis}` in its matrix; add one, or pass {axis}=NAME")
             matrix[axis] = [selected[axis].name]
-    seeds = [chosen["seed"]] if "seed" in chosen else _as_list(suite.seeds)
+    pairs = split_seed_pairs(suite, chosen)
+    fraction = val_fraction(suite)
     for axis, value in chosen.items():
         if axis in AXES:
             matrix[axis] = [value]
@@ -193,9 +266,10 @@ def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
                 dropped.append(f"{label}: computes the same as {seen[(key, probe.where)]}")
             continue
         seen[(key, probe.where)] = label
-        for seed in seeds:
-            trials.append(Trial(seed=int(seed), overrides=overrides, key=key, **nodes))
-    trials.sort(key=lambda t: (t.dataset.name, t.seed, t.features.name))
+        for split, seed in pairs:
+            trials.append(Trial(seed=int(seed), split=int(split), val_fraction=fraction,
+                                overrides=overrides, key=key, **nodes))
+    trials.sort(key=lambda t: (t.dataset.name, t.split, t.seed, t.features.name))
     return Plan(suite=suite, trials=trials, dropped=sorted(set(dropped)), chosen=chosen)
 
 

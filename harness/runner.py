@@ -18,10 +18,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from harness import environment, fingerprint
+from harness import cpus, environment, fingerprint
 from harness.errors import UserError
 from harness.execution import make_executor
-from harness.measure import usable_cores
 from harness.plan import Plan, Trial
 from harness.schema import INTERRUPTED, NO_CUDA
 from harness.rundir import claim, note_resume, os_problem, run_dir_of
@@ -85,7 +84,7 @@ def _progress(i: int, n: int, out: Outcome, t0: float, stream) -> None:
     eta = elapsed / i * (n - i)
     score = f"acc={r['accuracy']:.3f} fit={r['fit_s']:.2f}s" if r["status"] == "ok" else r["error"][:90]
     print(f"[{i:>{len(str(n))}}/{n}] {r['dataset']}/{r['features']}/{r['model']}@{r['device']} "
-          f"seed={r['seed']} {r['status']} {score}  (elapsed {elapsed:.0f}s, eta {eta:.0f}s)",
+          f"split={r['split']} seed={r['seed']} {r['status']} {score}  (elapsed {elapsed:.0f}s, eta {eta:.0f}s)",
           file=stream, flush=True)
 
 
@@ -98,6 +97,7 @@ def execute(cfg: DictConfig, plan: Plan, run_dir: Path | str | None = None, job:
     Raises UserError for problems with the user's input; records already written stay.
     """
     stream = stream or sys.stderr
+    cpus.at_start(stream, int(cfg.get("n_shards") or 1))  # thread policy: usable cores vs. load; warns if busy
     resume = cfg.get("resume")
     run_dir = Path(run_dir) if run_dir and not resume else run_dir_of(cfg)
     lock = claim(run_dir, cfg, bool(resume), shared_dir, job, plan.overrides)
@@ -138,6 +138,9 @@ def _execute(cfg: DictConfig, plan: Plan, run_dir: Path, job: str, stream, share
               + (f" ({result.resumed} already ok, skipped)" if resume else "")
               + (f" ({len(plan.dropped)} incompatible combinations left out)" if plan.dropped else ""),
               file=stream, flush=True)
+    missing = sorted({line.split(": ", 1)[1] for line in plan.dropped if "which is not installed" in line})
+    for why in missing:  # an extra the user may not know they lack: say it even without progress
+        print(f"harness: left out: {why}", file=stream or sys.stderr, flush=True)
     try:
         with _signals_interrupt() as guard:
             _run_trials(trials, cfg, run_dir, writer, result, job, stream, n_shards, guard)
@@ -156,10 +159,9 @@ def _execute(cfg: DictConfig, plan: Plan, run_dir: Path, job: str, stream, share
 
 
 def _threads_per_job(trial: Trial, n_jobs: int):
-    """Parallel jobs share the cores: each gets cores/jobs threads unless the device pins them."""
-    if n_jobs <= 1 or trial.device.get("threads"):
-        return trial.device.get("threads")
-    return max(1, usable_cores() // n_jobs)
+    """``device.threads`` when pinned; else parallel jobs share the usable cores (cores ÷ jobs)
+    and a single job takes the cores other work leaves free (:mod:`harness.cpus`)."""
+    return cpus.trial_threads(trial.device.get("threads"), n_jobs)
 
 
 def _run_trials(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter,

@@ -4,15 +4,17 @@ Names listed here are a contract with tests, reports and users: add columns free
 never rename these.
 """
 
-SCHEMA_VERSION = 1
+#: 2: records carry ``split`` (the train/test split, apart from the model's ``seed``) and
+#: ``val_accuracy``; :func:`harness.store.load` fills them for schema-1 records (split = seed).
+SCHEMA_VERSION = 2
 
 #: Columns every record carries, in this order, whatever its status.
 RECORD_COLUMNS = (
     "run_id", "suite", "key", "trial_id",
     "dataset", "features", "model", "family",
-    "raw_input", "device", "seed", "n_train", "n_test", "n_features", "n_classes",
+    "raw_input", "device", "split", "seed", "n_train", "n_test", "n_features", "n_classes",
     "status", "error", "skip_reason",
-    "accuracy", "balanced_accuracy", "f1_macro", "log_loss",
+    "accuracy", "balanced_accuracy", "f1_macro", "log_loss", "val_accuracy",
     "features_s", "fit_s", "predict_s", "cpu_s", "peak_rss_mb", "threads",
     "started_at",
 )

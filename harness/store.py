@@ -208,9 +208,12 @@ def load(paths, all_records: bool = False) -> "pandas.DataFrame":  # noqa: F821
             df[col] = np.nan
     rest = [c for c in df.columns if c not in RECORD_COLUMNS]
     df = df[list(RECORD_COLUMNS) + rest]
-    numeric = ["accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
-               "predict_s", "cpu_s", "peak_rss_mb"]
+    numeric = ["accuracy", "balanced_accuracy", "f1_macro", "log_loss", "val_accuracy", "features_s",
+               "fit_s", "predict_s", "cpu_s", "peak_rss_mb"]
     df[numeric] = df[numeric].apply(pd.to_numeric, errors="coerce")
+    # Schema 1 (before splits were apart from seeds): each seed was also its split, and no
+    # trial was scored on validation (val_accuracy stays NaN, as the column's fill left it).
+    df["split"] = fill_split(df["split"], df["seed"])
     df["error"] = df["error"].fillna("")
     # Migration for records of schema 1 written before the raw_input and skip_reason columns
     # existed: fill them here, once, so nothing downstream goes by a features name or an error text.
@@ -223,6 +226,16 @@ def load(paths, all_records: bool = False) -> "pandas.DataFrame":  # noqa: F821
     reason = df["skip_reason"] if "skip_reason" in df else pd.Series(np.nan, index=df.index, dtype=object)
     df["skip_reason"] = reason.where(reason.notna(), pd.Series(was, index=df.index, dtype=object))
     return df
+
+
+def fill_split(split, seed):
+    """``split`` where recorded, else ``seed`` (schema-1 records: each seed was its own split)."""
+    import pandas as pd
+
+    split = pd.to_numeric(pd.Series(split), errors="coerce")
+    out = split.where(split.notna(), pd.to_numeric(pd.Series(seed, index=split.index), errors="coerce"))
+    whole = bool(np.isfinite(out).all() and (out == out.round()).all())  # inf or NaN stays float
+    return out.astype("int64") if whole else out
 
 
 def load_predictions(paths) -> dict[str, tuple[np.ndarray, np.ndarray]]:

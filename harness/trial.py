@@ -1,4 +1,10 @@
-"""Run one trial: featurize → fit → evaluate. Never raises: an error becomes a record.
+"""Run one trial: carve validation → featurize → fit → evaluate. Never raises: an error becomes a record.
+
+Every trial carves one validation part from its training split (stratified, seeded by the
+split, the suite's ``val_fraction``): the feature transformer and the model fit on the rest,
+and ``val_accuracy`` scores the fitted model on the carve, so anything chosen is chosen without
+looking at the test set. A model that declares ``accepts_validation = True`` (the torch ones)
+gets that same carve as ``fit(X, y, X_val=..., y_val=...)`` for its curve and early stopping.
 
 Only the work is timed: data loading, feature extraction and scoring stay
 outside the fit and predict timers; feature extraction is timed on its own (``features_s``).
@@ -25,12 +31,29 @@ NAN = float("nan")
 
 @dataclass
 class Features:
-    """A featurized split, shared by every model trial on the same data, features and seed."""
+    """A featurized split, shared by every model trial on the same data split, features and carve.
+
+    ``X_train`` holds every training row, in order; the transformer was fitted on the rows
+    ``fit_idx`` only, and ``val_idx`` are the validation carve (empty: none).
+    """
 
     X_train: np.ndarray
     X_test: np.ndarray
     input_shape: tuple[int, ...]
     seconds: float
+    fit_idx: np.ndarray | None = None  # None: every training row
+    val_idx: np.ndarray | None = None
+
+    def fit_part(self, y_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows (and their labels) models fit on."""
+        if self.fit_idx is None or len(self.fit_idx) == len(self.X_train):
+            return self.X_train, y_train
+        return self.X_train[self.fit_idx], y_train[self.fit_idx]
+
+    def val_part(self, y_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The validation carve's rows and labels (empty when there is none)."""
+        idx = np.zeros(0, dtype=np.int64) if self.val_idx is None else self.val_idx
+        return self.X_train[idx], y_train[idx]
 
 
 @dataclass
@@ -92,17 +115,38 @@ def set_known(est, **values) -> None:
 
 
 def featurize(trial: Trial, data: Dataset) -> Features:
-    """Fit the trial's feature transformer on the training split only; transform both splits."""
+    """Carve the trial's validation part from the training split (seeded by the split), fit the
+    feature transformer on the rest only, and transform every training row and the test split."""
+    from harness.data.splits import split_validation
+
+    fit_idx, val_idx = split_validation(data.y_train, trial.val_fraction, trial.split)
     X_train = data.X_train.reshape(len(data.X_train), -1)
     X_test = data.X_test.reshape(len(data.X_test), -1)
     transformer = build(trial.features.transformer)
     set_known(transformer, random_state=trial.seed, input_shape=data.shape)
     watch = Stopwatch()
     with watch.time():
-        F_train = np.asarray(transformer.fit_transform(X_train, data.y_train), dtype=np.float32)
+        carved = len(val_idx) > 0
+        F_fit = np.asarray(transformer.fit_transform(X_train[fit_idx] if carved else X_train,
+                                                     data.y_train[fit_idx] if carved else data.y_train),
+                           dtype=np.float32)
+        F_val = np.asarray(transformer.transform(X_train[val_idx]), dtype=np.float32) if carved else None
         F_test = np.asarray(transformer.transform(X_test), dtype=np.float32)
+    if carved:
+        F_train = np.empty((len(X_train), *F_fit.shape[1:]), dtype=np.float32)
+        F_train[fit_idx], F_train[val_idx] = F_fit, F_val
+    else:
+        F_train = F_fit
     shape = data.shape if trial.features.keeps_shape else (F_train.shape[1],)
-    return Features(F_train, F_test, shape, watch.wall_s)
+    return Features(F_train, F_test, shape, watch.wall_s, fit_idx, val_idx)
+
+
+def features_seed(trial: Trial) -> int | None:
+    """The seed a trial's features depend on: its own when the transformer draws random
+    numbers (``random_state``), else None, so every seed of a split shares the features."""
+    transformer = build(trial.features.transformer)
+    params = transformer.get_params(deep=False) if hasattr(transformer, "get_params") else {}
+    return trial.seed if "random_state" in params else None
 
 
 def flat_params(node, prefix: str) -> dict:
@@ -128,13 +172,13 @@ def base_record(trial: Trial, ctx: dict) -> dict:
         "model": trial.model.name, "variant": trial.variant, "family": trial.model.family,
         "device": ctx.get("device", trial.device.type), "device_requested": trial.device.name,
         "raw_input": bool(trial.features.get("raw_input", False)),
-        "seed": trial.seed, "status": "ok", "error": "", "skip_reason": "",
+        "split": trial.split, "seed": trial.seed, "status": "ok", "error": "", "skip_reason": "",
         "threads": threads_in_force(ctx.get("threads", trial.device.get("threads"))),
         "parallel_jobs": ctx.get("parallel_jobs", 1),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    for metric in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
-                   "predict_s", "cpu_s", "peak_rss_mb"):
+    for metric in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "val_accuracy", "features_s",
+                   "fit_s", "predict_s", "cpu_s", "peak_rss_mb"):
         rec[metric] = NAN
     rec.update(flat_params(trial.model.estimator, PARAM_PREFIX))
     rec.update(flat_params(trial.features.transformer, f"{PARAM_PREFIX}features_"))
@@ -161,7 +205,9 @@ def _scores(est, X_test, y_test, y_pred) -> dict:
 def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcome:
     """Fit and evaluate one model; every failure is caught and recorded."""
     rec = base_record(trial, ctx)
-    rec.update(n_train=len(data.y_train), n_test=len(data.y_test),
+    X_fit, y_fit = feats.fit_part(data.y_train)
+    X_val, y_val = feats.val_part(data.y_train)
+    rec.update(n_train=len(data.y_train), n_test=len(data.y_test), n_train_fit=len(y_fit), n_val=len(y_val),
                n_features=int(feats.X_train.shape[1]), n_classes=data.n_classes,
                features_s=feats.seconds)
     sync = _sync_for(rec["device"])
@@ -173,13 +219,17 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
                    input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
         if "torch" in type(est).__module__:  # loaded now, so thread_limit pins its pool from the first trial
             import torch  # noqa: F401
+        takes_validation = _takes_validation(est)
         with thread_limit(rec["threads"]) as n_threads:
             rec["threads"] = n_threads
             reset = reset_peak_rss()
             rss_before = rss_mb()
             fit, pred = Stopwatch(), Stopwatch()
             with fit.time(sync):
-                est.fit(feats.X_train, data.y_train)
+                if takes_validation:
+                    est.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+                else:
+                    est.fit(X_fit, y_fit)
             with pred.time(sync):
                 y_pred = np.asarray(est.predict(feats.X_test))
             rec["peak_rss_mb"] = peak_rss_mb()
@@ -194,6 +244,8 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
         rec["cpu_s"] = fit.cpu_s + pred.cpu_s
         rec.update({k: v for k, v in info.items() if k not in rec or k == "device"})
         rec.update(_scores(est, feats.X_test, data.y_test, y_pred))
+        if len(y_val):  # scored outside the timers: selection reads this, never the test score
+            rec["val_accuracy"] = float(np.mean(np.asarray(est.predict(X_val)) == y_val))
         return Outcome(rec, y_pred=y_pred, y_true=data.y_test,
                        curve=list(getattr(est, "curve_", []) or []))
     except KeyboardInterrupt:
@@ -203,6 +255,14 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
             exc = RuntimeError(f"model called sys.exit({exc.code})")
         rec.update(status="failed", error=one_line(exc))
         return Outcome(rec, detail=traceback.format_exc())
+
+
+def _takes_validation(est) -> bool:
+    """Whether ``est.fit`` takes the trial's validation carve as ``X_val, y_val``: a model says so
+    with ``accepts_validation = True`` (:class:`~harness.models.torch.TorchClassifier` does). A
+    signature alone is not enough: scikit-learn's ``HistGradientBoostingClassifier`` takes
+    ``X_val`` from 1.7 on, with other rules, and a trial must fit alike on every version."""
+    return getattr(est, "accepts_validation", False) is True
 
 
 def _sync_for(device: str):

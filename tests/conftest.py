@@ -18,6 +18,13 @@ def _cache_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "data-cache"))
 
 
+@pytest.fixture(autouse=True)
+def _steady_threads(monkeypatch):
+    """Runs compared within one test must not get different thread counts from the load at each
+    start (the default policy leaves busy cores out); tests/test_threads.py tests that policy."""
+    monkeypatch.setenv("HARNESS_THREADS", "all")
+
+
 @pytest.fixture
 def compose(tmp_path):
     """``compose(*overrides)`` returns the composed primary config, results in tmp_path."""

@@ -24,6 +24,7 @@ from harness import cli, environment, fingerprint
 from harness.compare import Options, compare, confirm, load_side, markdown, to_json
 from harness.compare.command import run_compare
 from harness.errors import UserError
+from harness.schema import SCHEMA_VERSION
 from test_compare import noisy_runs, rec, side
 
 FORGED = "f" * 40
@@ -290,7 +291,7 @@ def test_a_newer_schema_is_refused_on_either_side(tmp_path, capsys, which):
 
 def test_a_newer_schema_in_one_run_of_a_baseline_dir_is_refused(tmp_path, capsys):
     for i in range(3):
-        write_run(tmp_path / "baselines" / "syn" / f"b{i}", [rec()], schema_version=1 + (i == 2))
+        write_run(tmp_path / "baselines" / "syn" / f"b{i}", [rec()], schema_version=SCHEMA_VERSION + (i == 2))
     cand = write_run(tmp_path / "cand", [rec()])
     code, _, err = cli_main(capsys, "--baseline", tmp_path / "baselines" / "syn", cand)
     assert one_line_error(code, err) and "b2" in err and "newer harness" in err

@@ -208,7 +208,7 @@ def test_a_negative_timeout_is_one_line_and_exit_2(tmp_path):
 ])
 def test_bad_loader_parameters_are_user_errors_that_say_why(key, value, expect):
     with pytest.raises(UserError, match=expect.replace(".", r"\.")):
-        load_dataset(spec("moons", **{key: value}), seed=0)
+        load_dataset(spec("moons", **{key: value}), split=0)
 
 
 def test_bad_loader_parameters_fail_at_planning():
@@ -222,7 +222,7 @@ def test_bad_loader_parameters_fail_at_planning():
 
 def test_generator_parameters_that_dont_fit_together_are_user_errors():
     with pytest.raises(UserError, match="don't fit together.*n_classes"):
-        load_dataset(spec("tabular_synth", n_informative=1, n_classes=3, n_samples=100), seed=0)
+        load_dataset(spec("tabular_synth", n_informative=1, n_classes=3, n_samples=100), split=0)
 
 
 def broken_loader(seed=0):
@@ -233,7 +233,7 @@ def test_an_unexpected_loader_error_keeps_its_cause():
     cfg = OmegaConf.create({"name": "hot", "kind": "tabular",
                             "loader": {"_target_": f"{__name__}.broken_loader"}})
     with pytest.raises(Exception) as info:
-        load_dataset(cfg, seed=0)
+        load_dataset(cfg, split=0)
     assert not isinstance(info.value, UserError)  # not the user's input: the trials on it fail, the suite goes on
     text = str(info.value)
     assert "RuntimeError: the disk is on fire" in text and "dataset hot" in text
@@ -291,7 +291,7 @@ def test_a_damaged_npz_file_says_so(tmp_path, npz_split):
     np.savez(path, **npz_split)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # truncated
     with pytest.raises(UserError, match="not a readable NPZ file"):
-        load_dataset(spec("npz", path=str(path)), seed=0)
+        load_dataset(spec("npz", path=str(path)), split=0)
     np.save(tmp_path / "one.npy", npz_split["X_train"])
     with pytest.raises(UserError, match=r"holds one array \(an \.npy file\)"):
         load_npz(tmp_path / "one.npy")
@@ -311,36 +311,36 @@ def _rows(labels) -> str:
 def test_float_labels_in_a_csv_are_a_user_error(tmp_path):
     path = _csv(tmp_path, _rows([0.5, 1.5] * 10))
     with pytest.raises(UserError, match=r"target column 'label' of data\.csv holds non-integer numbers \(0\.5, 1\.5\)"):
-        load_dataset(spec("csv", path=str(path), target="label"), seed=0)
+        load_dataset(spec("csv", path=str(path), target="label"), split=0)
 
 
 def test_whole_float_labels_are_classes(tmp_path):
     path = _csv(tmp_path, _rows([1.0, 2.0] * 10))
-    ds = load_dataset(spec("csv", path=str(path), target="label"), seed=0)
+    ds = load_dataset(spec("csv", path=str(path), target="label"), split=0)
     assert ds.n_classes == 2 and ds.y_train.dtype == np.int64
 
 
 def test_a_single_class_is_a_user_error(tmp_path, npz_split):
     path = _csv(tmp_path, _rows(["cat"] * 12))
     with pytest.raises(UserError, match=r"target column 'label' of data\.csv has a single class \(cat\)"):
-        load_dataset(spec("csv", path=str(path), target="label"), seed=0)
+        load_dataset(spec("csv", path=str(path), target="label"), split=0)
     npz = tmp_path / "one-class.npz"
     np.savez(npz, **{**npz_split, "y_train": np.zeros(20, np.int64)})
     with pytest.raises(UserError, match="training split holds a single class"):
-        load_dataset(spec("npz", path=str(npz)), seed=0)
+        load_dataset(spec("npz", path=str(npz)), split=0)
 
 
 def test_float_labels_from_any_loader_are_a_user_error(tmp_path, npz_split):
     npz = tmp_path / "float.npz"
     np.savez(npz, **{**npz_split, "y_train": np.arange(20) * 0.1})
     with pytest.raises(UserError, match="y_train holds non-integer labels"):
-        load_dataset(spec("npz", path=str(npz)), seed=0)
+        load_dataset(spec("npz", path=str(npz)), split=0)
 
 
 def test_a_csv_with_a_header_and_no_rows_says_so(tmp_path):
     path = _csv(tmp_path, "a,b,label\n")
     with pytest.raises(UserError, match=r"data\.csv has a header \(a, b, label\) but no data rows"):
-        load_dataset(spec("csv", path=str(path), target="label"), seed=0)
+        load_dataset(spec("csv", path=str(path), target="label"), split=0)
 
 
 def unseen_loader(seed=0):
@@ -352,11 +352,11 @@ def test_a_test_class_unseen_in_training_warns_once():
     cfg = OmegaConf.create({"name": "unseen", "kind": "tabular",
                             "loader": {"_target_": f"{__name__}.unseen_loader"}})
     with pytest.warns(UserWarning, match=r"dataset unseen: test class\(es\) 2 never appear in training"):
-        ds = load_dataset(cfg, seed=0)
+        ds = load_dataset(cfg, split=0)
     assert ds.n_classes == 3
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        load_dataset(cfg, seed=1)  # once is enough
+        load_dataset(cfg, split=1)  # once is enough
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from tests.conftest import run_cli
 def test_help_lists_commands():
     res = run_cli("--help")
     assert res.returncode == 0
-    for cmd in ("run", "plan", "list", "report"):
+    for cmd in ("run", "plan", "list", "report", "compare", "baseline", "init", "completion"):
         assert f"  {cmd}" in res.stdout
 
 
@@ -44,7 +44,7 @@ def test_list_all():
 def test_plan_prints_trials_without_running(tmp_path):
     res = run_cli("plan", "suite=quick", f"results_dir={tmp_path}")
     assert res.returncode == 0, res.stderr
-    assert "# suite quick:" in res.stdout and "mnist1d/raw/logreg@cpu seed=2" in res.stdout
+    assert "# suite quick:" in res.stdout and "mnist1d/raw/logreg@cpu split=2 seed=0" in res.stdout
     assert not any(tmp_path.iterdir())
 
 
@@ -61,6 +61,10 @@ def test_plan_prints_trials_without_running(tmp_path):
     (["list", "nope"], "unknown group 'nope'"),
     (["report", "/nonexistent/run"], "no such run dir"),
     (["frobnicate"], "unknown command"),
+    (["run", "suite=smoke", "--config-dir", "/no/such/dir"], "config dir /no/such/dir does not exist"),
+    (["plan", "suite=smoke", "--config-dir"], "--config-dir needs a directory"),
+    (["compare", "a", "b", "--config-dir", "/no/such/dir"], "config dir /no/such/dir does not exist"),
+    (["baseline", "save", "suite=smoke", "--config-dir", "/no/such/dir"], "does not exist"),
     (["run", "dataset=csv", "suite=smoke", "dataset.loader.path=/no/such.csv", "dataset.loader.target=y"],
      "/no/such.csv"),
 ])
@@ -91,3 +95,30 @@ def test_list_config_dir_bad_input_is_one_line(tmp_path, capsys):
     assert main(["list", "models", "--config-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "listy" in out and "not a config: the file holds a YAML list" in out
+
+
+@pytest.mark.slow  # harness subprocesses, one of them a multirun through @hydra.main
+def test_run_takes_config_dirs_repeated_later_wins(tmp_path):
+    """`--config-dir` repeated (Hydra's own parser keeps one): plain runs and multiruns alike."""
+    import json
+
+    for name, c in (("a", 0.5), ("b", 0.25)):
+        (tmp_path / name / "model").mkdir(parents=True)
+        (tmp_path / name / "model" / "logreg.yaml").write_text(
+            f"name: logreg\nfamily: classical\nestimator:\n  _target_: sklearn.linear_model.LogisticRegression\n"
+            f"  C: {c}\n  max_iter: 200\n")
+    dirs = ["--config-dir", str(tmp_path / "a"), "--config-dir", str(tmp_path / "b")]
+    res = run_cli("run", *dirs, "suite=smoke", "dataset=moons", "model=logreg", "report=false",
+                  "run_id=plain", f"results_dir={tmp_path / 'r'}")
+    assert res.returncode == 0, res.stderr
+    res = run_cli("run", "-m", *dirs, "suite=smoke", "dataset=moons", "model=logreg", "seed=0,1",
+                  "report=false", "run_id=multi", f"results_dir={tmp_path / 'r'}")
+    assert res.returncode == 0, res.stderr
+    for run_id in ("plain", "multi"):
+        info = json.loads((tmp_path / "r" / "smoke" / run_id / "run.json").read_text())
+        assert info["config"]["config_dirs"] == [str(tmp_path / "a"), str(tmp_path / "b")]
+        records = [json.loads(line) for f in (tmp_path / "r" / "smoke" / run_id).glob("records-*.jsonl")
+                   for line in f.read_text().splitlines()]
+        assert records and all(r["status"] == "ok" for r in records)
+    cfg = json.loads((tmp_path / "r" / "smoke" / "plain" / "run.json").read_text())["config"]
+    assert cfg["model"]["estimator"]["C"] == 0.25

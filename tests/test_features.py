@@ -133,11 +133,11 @@ def test_poly_makes_xor_linear():
 def test_feature_config_conforms(path):
     cfg = OmegaConf.load(path)
     assert set(cfg) - {"raw_input"} == {"name", "description", "applies_to", "keeps_shape", "transformer"}
-    assert cfg.get("raw_input", False) == (path.stem == "raw")  # the input itself, and only it
+    assert cfg.get("raw_input", False) == (path.stem in ("raw", "series"))  # the input itself, and only it
     assert cfg.name == path.stem
     assert cfg.description and "\n" not in cfg.description.strip()
     assert cfg.applies_to and set(cfg.applies_to) <= set(KINDS)
-    assert cfg.keeps_shape is (cfg.name == "raw")
+    assert cfg.keeps_shape is (cfg.name in ("raw", "series"))
     for kind in cfg.applies_to:
         est = instantiate(cfg.transformer)
         params = est.get_params()

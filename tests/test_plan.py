@@ -47,6 +47,19 @@ def test_incompatible_combinations_are_dropped_with_a_reason(compose):
     assert any("moons/hog/logreg" in d and "image" in d for d in plan.dropped)
 
 
+def test_a_torch_model_without_torch_is_dropped_with_how_to_install_it(compose, monkeypatch):
+    from harness import plan as plan_module
+
+    compose()
+    s = suite(matrix={"dataset": ["digits"], "features": ["raw"], "model": ["logreg", "cnn"], "device": ["cpu"]})
+    assert {t.model.name for t in expand(s, api.option).trials} == {"logreg", "cnn"}
+    monkeypatch.setattr(plan_module, "_has_torch", lambda: False)
+    plan = expand(s, api.option)
+    assert {t.model.name for t in plan.trials} == {"logreg"}  # classical models need no torch
+    assert plan.dropped == ['digits/raw/cnn: model cnn needs torch, which is not installed: '
+                            'pip install "harness[deep]"']
+
+
 def test_key_is_stable_ignores_seed_and_device_and_changes_with_params(compose):
     compose()
     a = expand(suite(), api.option).trials
@@ -91,6 +104,8 @@ SUITES = sorted(p.stem for p in (Path(__file__).parent.parent / "suites" / "suit
 
 @pytest.mark.parametrize("name", SUITES)
 def test_every_bundled_suite_plans(compose, name):
+    if name == "ucr":
+        pytest.importorskip("aeon", reason='the UCR problems need the ts extra: pip install "harness[ts]"')
     cfg = compose(f"suite={name}")
     plan = api.plan(cfg)
     assert plan.trials

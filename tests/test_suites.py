@@ -40,6 +40,8 @@ def shrink(trial):
 
 @pytest.mark.parametrize("name", SUITES)
 def test_suite_runs_shrunk_and_answers_its_question(compose, tmp_path, name):
+    if name == "ucr":
+        pytest.importorskip("aeon", reason='the UCR problems need the ts extra: pip install "harness[ts]"')
     cfg = compose(f"suite={name}", "progress=false")
     plan = make_plan(cfg, ["seed=0"])
     seen, trials = set(), []

@@ -173,6 +173,24 @@ def test_validation_split_is_stratified_and_seeded():
     np.testing.assert_array_equal(va, split_validation(y, 0.2, seed=3)[1])
 
 
+def test_given_validation_rows_replace_the_internal_carve():
+    X, y = blobs(n=300, k=3)
+    X_val, y_val = blobs(n=60, k=3, seed=1)
+    est = small(val_fraction=0.2, batch_size=50, epochs=1).fit(X, y, X_val=X_val, y_val=y_val)
+    info = est.trial_info_
+    assert (info["n_train_fit"], info["n_val"]) == (300, 60)  # all of X trains; val_fraction unused
+    assert info["steps"] == 300 // 50
+    # the curve scores the rows given: its last point is the fitted model's accuracy on them
+    assert est.curve_[-1]["val_accuracy"] == pytest.approx(np.mean(est.predict(X_val) == y_val))
+    # a label the training rows lack can't be predicted: scored wrong, not an error
+    unseen = small(epochs=1).fit(X, y, X_val=X_val, y_val=np.full(60, 7))
+    assert unseen.curve_[-1]["val_accuracy"] == 0.0
+    empty = small(epochs=1).fit(X, y, X_val=X_val[:0], y_val=y_val[:0])  # given empty: no validation
+    assert empty.trial_info_["n_val"] == 0 and math.isnan(empty.curve_[-1]["val_accuracy"])
+    with pytest.raises(ValueError, match="without y_val"):
+        small(epochs=1).fit(X, y, X_val=X_val)
+
+
 def test_early_stopping_stops_and_keeps_the_best():
     X, y = blobs()
     est = small(epochs=200, early_stopping=2, lr=0.05).fit(X, y)

@@ -1,4 +1,4 @@
-"""The tests of one group: quality per seed or per test example, time as ratios.
+"""The tests of one group: quality per (split, seed) or per test example, time as ratios.
 
 See :mod:`harness.compare.verdict` for why each test is chosen where it is.
 """
@@ -10,22 +10,23 @@ import math
 import numpy as np
 
 from harness.compare import stats
-from harness.compare.match import Side
+from harness.compare.match import PAIR, Side
 from harness.compare.schema import DURATIONS, MEMORY, Options, Test, Untested
 
 
 def _per_seed(rows, metric: str):
-    return (rows.groupby("seed")[metric].mean() * 100.0).dropna()
+    """Per (split, seed) sample, in points: repeats averaged."""
+    return (rows.groupby(list(PAIR))[metric].mean() * 100.0).dropna()
 
 
 def _mcnemar(metric, seeds, b_rows, c_rows, base: Side, cand: Side):
-    """Stratified exact McNemar on the shared seeds' test examples, or None without predictions."""
+    """Stratified exact McNemar on the shared (split, seed) samples' test examples, or None without predictions."""
     if metric != "accuracy":
         return None
     b_hits, c_hits = [], []
     for seed in seeds:
-        tb = b_rows.loc[b_rows["seed"] == seed, "trial_id"].iloc[0]
-        tc = c_rows.loc[c_rows["seed"] == seed, "trial_id"].iloc[0]
+        tb = b_rows.loc[_at(b_rows, seed), "trial_id"].iloc[0]
+        tc = c_rows.loc[_at(c_rows, seed), "trial_id"].iloc[0]
         pb, pc = base.predictions.get(tb), cand.predictions.get(tc)
         if (pb is None or pc is None or pb[0].shape != pc[0].shape or pb[0].shape != pb[1].shape
                 or pc[0].shape != pc[1].shape or not np.array_equal(pb[0], pc[0])):
@@ -38,9 +39,14 @@ def _mcnemar(metric, seeds, b_rows, c_rows, base: Side, cand: Side):
     return stats.Estimate(est.value * 100, est.low * 100, est.high * 100, est.p, est.method)
 
 
+def _at(rows, sample):
+    """Rows of one (split, seed) sample."""
+    return (rows[PAIR[0]] == sample[0]) & (rows[PAIR[1]] == sample[1])
+
+
 def _reproducible(rows, metric: str):
     """True when repeats of a seed gave identical values, False when they differed, None: no repeats."""
-    repeats = rows.groupby("seed")[metric].agg(["count", "nunique"])
+    repeats = rows.groupby(list(PAIR))[metric].agg(["count", "nunique"])
     repeats = repeats[repeats["count"] > 1]
     if repeats.empty:
         return None
@@ -60,17 +66,17 @@ def quality_test(metric, b_rows, c_rows, base: Side, cand: Side) -> Test:
     if examples is not None and (reproducible or len(shared) < 3) and rep_b is not False and rep_c is not False:
         est = examples
     elif shared:
-        est = stats.paired_mean_diff(cs[shared].to_numpy() - bs[shared].to_numpy())
+        est = stats.paired_mean_diff(cs.loc[shared].to_numpy() - bs.loc[shared].to_numpy())
     else:
         est = stats.welch_mean_diff(bs.to_numpy(), cs.to_numpy())
     method = est.method
     if est.method.startswith("paired t"):
-        method += f", {len(shared)} paired seeds"
+        method += f", {len(shared)} paired (split, seed) samples"
     elif est.method.startswith("McNemar"):
-        method += (f", test examples of {len(shared)} seed(s)"
+        method += (f", test examples of {len(shared)} (split, seed) sample(s)"
                    + (" (reproducible trials)" if reproducible else ""))
     else:
-        method += f", {len(bs)} vs {len(cs)} seeds"
+        method += f", {len(bs)} vs {len(cs)} (split, seed) samples"
     test = Test(metric, "quality", float(bs.mean()) if len(bs) else math.nan,
                 float(cs.mean()) if len(cs) else math.nan, est.value, est.low, est.high, est.p,
                 method, len(bs), len(cs))
@@ -104,9 +110,9 @@ def time_test(metric, b_rows, c_rows, base: Side, cand: Side, opts: Options, mod
     if b_rows.empty or c_rows.empty:
         return None
     name = "1/samples_per_s" if metric == "samples_per_s" else metric
-    if paired:  # interleaved rounds: pair each re-run with the baseline re-run of its round and seed
-        b = b_rows[b_rows["round"] > 0].set_index(["round", "seed"])
-        c = c_rows[c_rows["round"] > 0].set_index(["round", "seed"])
+    if paired:  # interleaved rounds: pair each re-run with the baseline re-run of its round and sample
+        b = b_rows[b_rows["round"] > 0].set_index(["round", *PAIR])
+        c = c_rows[c_rows["round"] > 0].set_index(["round", *PAIR])
         both = b.index.intersection(c.index)
         b, c = b.loc[both].reset_index(), c.loc[both].reset_index()
         # Both sides of a pair ran on this machine a second apart: compared raw.

@@ -59,6 +59,9 @@ def compare_command(args: list[str]) -> int:
                         "load differed: unpaired times are not judged (%(default)s; 0 turns it off)")
     p.add_argument("--confirm", type=int, default=0, metavar="N",
                    help="re-run the flagged groups N more times before the verdict stands")
+    p.add_argument("--config-dir", action="append", default=[], metavar="DIR",
+                   help="your config dirs, as the runs were made with (repeatable; after HARNESS_CONFIG_PATH): "
+                        "--confirm re-runs find your models and suites there")
     p.add_argument("--allow-missing", action="store_true",
                    help="don't fail (exit 1) when groups of the baseline are missing from the candidate")
     p.add_argument("--md", metavar="FILE", help="write the Markdown here instead of stdout")
@@ -90,12 +93,15 @@ def compare_command(args: list[str]) -> int:
         if unknown:
             raise UserError(f"unknown {flag} {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
 
+    from harness import configdirs
     from harness.compare.match import check_same_suite
+
+    dirs = configdirs.resolve(ns.config_dir)  # a missing dir fails now, before anything is read
 
     base = load_side(base_spec, name=ns.baseline and f"baseline {Path(base_spec).name}")
     cand = load_side(cand_specs)
     check_same_suite(base, cand)
-    result = run_compare(base, cand, opts, ns.confirm)
+    result = run_compare(base, cand, opts, ns.confirm, config_dirs=dirs)
 
     from harness.compare import render
 
@@ -119,8 +125,11 @@ def _write(path: str, text: str) -> None:
         raise UserError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def run_compare(base, cand, opts, confirm_n: int = 0):
-    """Compare, then re-run flagged groups (``confirm_n`` rounds) where asked."""
+def run_compare(base, cand, opts, confirm_n: int = 0, config_dirs=()):
+    """Compare, then re-run flagged groups (``confirm_n`` rounds) where asked.
+
+    ``config_dirs``: the user's config dirs, where the re-runs look for the runs' options.
+    """
     from harness.compare import confirm
     from harness.compare.verdict import compare
 
@@ -128,9 +137,9 @@ def run_compare(base, cand, opts, confirm_n: int = 0):
     if confirm_n and result.flagged():
         if len(cand.files) != 1 or not cand.files[0].is_dir():
             raise UserError("--confirm re-runs the candidate: pass one candidate run dir")
-        rerun_cand = confirm.rerun_from_info(cand.first_run())
-        why = confirm.baseline_rerunnable(base, cand)
-        rerun_base = None if why else confirm.rerun_from_info(base.first_run())
+        rerun_cand = confirm.rerun_from_info(cand.first_run(), config_dirs=config_dirs)
+        why = confirm.baseline_rerunnable(base, cand, config_dirs=config_dirs)
+        rerun_base = None if why else confirm.rerun_from_info(base.first_run(), config_dirs=config_dirs)
         try:
             result = confirm.confirm(result, confirm_n, rerun_cand, rerun_base, why_not_baseline=why, log=_log)
         except OSError as exc:  # the re-runs go next to the candidate run: that dir must be writable
@@ -149,14 +158,19 @@ def baseline_command(args: list[str]) -> int:
     sub = p.add_subparsers(dest="action", metavar="save")
     save = sub.add_parser("save", help="run a suite (or take --from runs) and save its baseline")
     save.error = p.error
-    save.add_argument("overrides", nargs="*", help="Hydra overrides of `harness run` (suite=ci ...)")
+    save.add_argument("overrides", nargs="*", help="Hydra overrides of `harness run` (suite=ci ...); "
+                      "--config-dir DIR (repeatable) and HARNESS_CONFIG_PATH as for `harness run`")
     save.add_argument("--from", dest="from_runs", nargs="+", metavar="RUN_DIR",
                       help="save these run dirs (globs too) instead of running the suite")
     save.add_argument("--repeats", type=int, default=1,
                       help="run the suite this many times: more samples of time (%(default)s)")
     save.add_argument("--dir", default=str(bl.DEFAULT_DIR),
                       help="baselines directory; the suite's runs go to DIR/<suite>/ (%(default)s)")
+    from harness import configdirs
+
+    given, args = configdirs.split_args(list(args), "harness baseline save")
     ns, extra = p.parse_known_args(args)
+    extra += [a for d in given for a in ("--config-dir", d)]  # for `harness run`, in their order
     if extra and ns.action == "save":  # --config-dir DIR and the like go on to `harness run`
         ns.overrides = list(ns.overrides) + extra
     elif extra:

@@ -57,7 +57,7 @@ def _checkout() -> Path:
     return Path(__file__).resolve().parent.parent.parent
 
 
-def _same_code_in_git(dirs, root: Path) -> str:
+def _same_code_in_git(dirs, root: Path, config_dirs=()) -> str:
     """Empty when git shows ``dirs`` committed, unmodified, and made at this checkout's code; else why not.
 
     Only what git says counts: a run.json's commit, dirty flag, packages and fingerprint are
@@ -68,9 +68,15 @@ def _same_code_in_git(dirs, root: Path) -> str:
     if top is None or top.returncode != 0 or not top.stdout.strip():
         return f"this process's code ({root}) is not a git checkout, so nothing shows the baseline was made by it"
     top_dir = Path(top.stdout.strip()).resolve()
-    dirty = _git(top_dir, "status", "--porcelain", "--", *CODE_PATHS)
+    code_paths = list(CODE_PATHS)
+    for c in config_dirs:  # the user's configs (and the modules kept there) make the trials too
+        try:
+            code_paths.append(str(Path(c).resolve().relative_to(top_dir)) or ".")
+        except ValueError:
+            return f"the config dir {c} is outside this checkout ({top_dir}), so git can't show it unchanged"
+    dirty = _git(top_dir, "status", "--porcelain", "--", *code_paths)
     if dirty is None or dirty.returncode != 0 or dirty.stdout.strip():
-        return f"this checkout has uncommitted changes in {', '.join(CODE_PATHS)}"
+        return f"this checkout has uncommitted changes in {', '.join(code_paths)}"
     shallow = _git(top_dir, "rev-parse", "--is-shallow-repository")
     shallow = shallow is None or shallow.returncode != 0 or shallow.stdout.strip() != "false"
     for d in dirs:
@@ -95,25 +101,26 @@ def _same_code_in_git(dirs, root: Path) -> str:
         if not parents and shallow:
             return (f"this clone is shallow, so the commit that last changed {rel} can't be told "
                     "(fetch the history: fetch-depth: 0)")
-        same = _git(top_dir, "diff", "--quiet", commit, "HEAD", "--", *CODE_PATHS)
+        same = _git(top_dir, "diff", "--quiet", commit, "HEAD", "--", *code_paths)
         if same is None or same.returncode != 0:
-            return (f"its run dir {rel} was last committed at {commit[:12]}, and {', '.join(CODE_PATHS)} "
+            return (f"its run dir {rel} was last committed at {commit[:12]}, and {', '.join(code_paths)} "
                     "changed between that commit and HEAD")
     return ""
 
 
-def baseline_rerunnable(base: Side, cand: Side, root: Path | str | None = None) -> str:
+def baseline_rerunnable(base: Side, cand: Side, root: Path | str | None = None, config_dirs=()) -> str:
     """Empty when the baseline's runs were made by this very code, packages and machine; else why not.
 
     The code is judged by git alone (see :func:`_same_code_in_git`) in the checkout at ``root``
     (default: the one this module lives in); the package versions and the machine fingerprint
-    stored in the runs must also match this process's.
+    stored in the runs must also match this process's. ``config_dirs`` (the user's) count as
+    code: they must be in the checkout and unchanged too.
     """
     from harness import environment, fingerprint
 
     if not base.files:
         return "it has no run dirs on disk"
-    why = _same_code_in_git(base.files, Path(root) if root is not None else _checkout())
+    why = _same_code_in_git(base.files, Path(root) if root is not None else _checkout(), config_dirs)
     if why:
         return why
     packages = environment.package_versions()

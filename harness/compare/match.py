@@ -4,7 +4,9 @@ A side is one or more run dirs (globs too, or a parent such as a baseline dir wr
 ``harness baseline save``), read through :mod:`harness.store`: each trial of a run counts
 once, as it finally ended (a trial that failed and then succeeded on resume is ok).
 Records pair up across sides by **group**: the trial's ``key`` (what it computes), the
-device and the thread count. Within a group, seeds and repeated runs are the samples.
+device and the thread count. Within a group, the samples are the ``(split, seed)`` pairs
+(:data:`PAIR`) and repeated runs of them; records written before splits were apart from
+seeds count each seed as its own split, so old baselines pair with new runs.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import numpy as np
 from harness.errors import UserError
 
 GROUP = ("key", "device", "threads")
-NUMERIC = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "features_s", "fit_s",
-           "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "seed", "threads")
+#: What pairs two records within a group: the same train/test split and the same model seed.
+PAIR = ("split", "seed")
+NUMERIC = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "val_accuracy", "features_s", "fit_s",
+           "predict_s", "cpu_s", "peak_rss_mb", "samples_per_s", "split", "seed", "threads")
 
 
 @dataclass
@@ -108,8 +112,11 @@ def frame(rows) -> "pandas.DataFrame":  # noqa: F821
 
     ``threads`` is a column of every record; records written before it was filled for
     failed and skipped trials get -1 (unknown), which :func:`adopt_threads` resolves.
+    ``split`` is the seed where a record has none (schema 1).
     """
     import pandas as pd
+
+    from harness.store import fill_split
 
     df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
     for col in _TEXT:
@@ -120,6 +127,7 @@ def frame(rows) -> "pandas.DataFrame":  # noqa: F821
     for col in NUMERIC:
         df[col] = pd.to_numeric(df[col], errors="coerce") if col in df.columns else np.nan
         df[col] = df[col].where(np.isfinite(df[col]))  # inf (1e999 in JSON) is no measurement
+    df["split"] = fill_split(df["split"], df["seed"])  # schema 1: each seed was its own split
     if "round" not in df.columns:
         df["round"] = 0
     df["error"] = df["error"].fillna("")
@@ -179,6 +187,12 @@ def add_records(side: Side, records, runs: dict, predictions: dict, round_: int)
     side.runs.update(runs)
     for trial_id, pair in predictions.items():
         side.predictions.setdefault(trial_id, pair)
+
+
+def samples(rows) -> list[list[int]]:
+    """The ``[split, seed]`` samples of some records, sorted (a group's ``seeds_base``/``seeds_cand``)."""
+    pairs = rows[list(PAIR)].dropna().drop_duplicates()
+    return sorted([int(a), int(b)] for a, b in pairs.itertuples(index=False))
 
 
 def group_label(rows) -> str:

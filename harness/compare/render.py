@@ -82,7 +82,7 @@ def markdown(c: Comparison, max_unchanged: int = 200) -> str:
              f"Baseline {_code(c.baseline.name, table=False)} ({len(c.baseline.runs)} run(s)) · candidate "
              f"{_code(c.candidate.name, table=False)} ({len(c.candidate.runs)} run(s)).", "",
              f"{_text(c.time_note)} {_text(_calibrations(c))}".strip(), "",
-             f"Regression: quality down by more than {o.acc_tol:g} points (paired by seed; exact McNemar "
+             f"Regression: quality down by more than {o.acc_tol:g} points (paired by split and seed; exact McNemar "
              f"on the same test examples for reproducible trials or 1–2 seeds), or time ratio above "
              f"{o.time_tol:g} with its 95% interval above {o.low:g}; significant at a false discovery "
              f"rate of {o.alpha:g} (Benjamini-Hochberg per metric across groups, {n_tests} tests). Times "

@@ -1,8 +1,9 @@
 """Verdicts per group: improved, regressed, unchanged, new, missing or failed.
 
-**Quality** (accuracy, balanced accuracy, F1; in points). Seeds are the samples: each side's
-repeats of a seed are averaged, then the seeds both sides share are paired: the mean of the
-per-seed differences with a Student-t interval and a paired t-test. Where both sides stored
+**Quality** (accuracy, balanced accuracy, F1; in points). The (split, seed) pairs are the
+samples (below "seeds" for short; a record from before splits were apart from seeds has split
+= seed): each side's repeats of a seed are averaged, then the seeds both sides share are
+paired: the mean of the per-seed differences with a Student-t interval and a paired t-test. Where both sides stored
 predictions, accuracy is tested on the very same test examples instead (exact McNemar on the
 discordant examples of every shared seed, a stratified McNemar, with the Wald interval of the
 paired difference) when that is the better evidence: with one or two seeds, which say little,
@@ -45,7 +46,7 @@ import numpy as np
 
 from harness.compare import stats
 from harness.compare.checks import quality_test, time_test
-from harness.compare.match import GROUP, Side, adopt_threads, group_label
+from harness.compare.match import GROUP, Side, adopt_threads, group_label, samples
 from harness.compare.schema import (BAD, DURATIONS, IGNORED, ORDER, QUALITY, TIMES, Comparison, Group,
                                     Options, Test, Untested)
 
@@ -165,8 +166,7 @@ def compare(base: Side, cand: Side, opts: Options | None = None,
             groups.append(g)
             continue
         b_ok, c_ok = b_rows[b_rows["status"] == "ok"], c_rows[c_rows["status"] == "ok"]
-        g.seeds_base = sorted(int(s) for s in b_ok["seed"].dropna().unique())
-        g.seeds_cand = sorted(int(s) for s in c_ok["seed"].dropna().unique())
+        g.seeds_base, g.seeds_cand = samples(b_ok), samples(c_ok)
         c_bad = c_rows[c_rows["status"].isin(BAD)]
         if not c_bad.empty:
             g.verdict = "failed"

@@ -33,18 +33,20 @@ class DataWarning(UserWarning):
 _WARNED: set = set()  # (dataset, what): each data warning once per process
 
 
-def load_dataset(spec, seed: int) -> Dataset:
+def load_dataset(spec, split: int) -> Dataset:
     """Load the train/test split that ``spec`` describes.
 
     Parameters
     ----------
     spec : DictConfig
         A dataset config with ``name``, ``kind`` and ``loader`` (a ``_target_`` node).
-    seed : int
-        The trial seed. It is passed to the loader only when the loader config has
-        no ``seed`` of its own (or has ``seed: null``): a seed in the config pins the
-        split, so that every trial sees the same data; otherwise the trial seed
-        drives the split or the generator.
+    split : int
+        The trial's split index (data randomness, apart from the model's seed). It reaches
+        the loader as ``seed=`` when the loader config has no ``seed`` of its own (or has
+        ``seed: null``): a seed in the config pins the data, and the split then drives the
+        split or the generator. A loader config with ``split: null`` also gets it as
+        ``split=`` (a data set with a published split resamples it: see
+        :func:`harness.data.splits.resample_split`); an integer there pins it.
 
     Returns
     -------
@@ -58,7 +60,9 @@ def load_dataset(spec, seed: int) -> Dataset:
             f"dataset {spec.name}: unknown kind {kind!r}; use one of {', '.join(KINDS)}"
         )
     loader = spec.loader
-    extra = {"seed": int(seed)} if loader.get("seed") is None else {}
+    extra = {"seed": int(split)} if loader.get("seed") is None else {}
+    if "split" in loader and loader.get("split") is None:
+        extra["split"] = int(split)
     out = _instantiate(loader, str(spec.name), extra)
     try:
         X_train, y_train, X_test, y_test = out

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.data.splits import resample_split
 from harness.errors import UserError
 
 NPZ_KEYS = ("X_train", "y_train", "X_test", "y_test")
@@ -57,7 +58,9 @@ def load_table(
     drop : list of str
         Columns to ignore, such as ids or free text.
     test_path : str, optional
-        A second table with the same columns used as the test split (no split made).
+        A second table with the same columns: split 0 (``seed=0``) uses it as the test split,
+        split ``k > 0`` a stratified resample of both tables with the same sizes
+        (:func:`~harness.data.splits.resample_split`).
 
     Returns
     -------
@@ -74,7 +77,7 @@ def load_table(
     if test_path is not None:
         full_test = resolve(test_path, key="test_path")
         X_test, y_test = _xy(_read(full_test), target, list(drop or ()), full_test, split=False)
-        return X, y, X_test, y_test
+        return resample_split(X, y, X_test, y_test, seed)
     from harness.data.bundled import split
 
     _, counts = np.unique(y, return_counts=True)
@@ -85,7 +88,10 @@ def load_table(
 def load_npz(path, seed: int | None = None):
     """Read a ready split from an NPZ file with keys ``X_train, y_train, X_test, y_test``.
 
-    ``seed`` is accepted and ignored: the split is the file's.
+    ``seed`` is the trial's split: 0 (or None) is the file's split, ``k > 0`` a stratified
+    resample of its train and test rows with the same sizes
+    (:func:`~harness.data.splits.resample_split`). ``dataset.loader.seed=0`` keeps the file's
+    split for every trial (a time-ordered hold-out, say).
     """
     full = resolve(path)
     save = "save it with np.savez(path, X_train=..., y_train=..., X_test=..., y_test=...)"
@@ -106,7 +112,7 @@ def load_npz(path, seed: int | None = None):
                     f"{full} lacks key(s) {', '.join(missing)} "
                     f"(has: {', '.join(npz.files) or 'none'}); {save}"
                 )
-            return tuple(npz[k] for k in NPZ_KEYS)
+            arrays = tuple(npz[k] for k in NPZ_KEYS)
     except UserError:
         raise
     except ValueError as exc:
@@ -118,6 +124,7 @@ def load_npz(path, seed: int | None = None):
     except Exception as exc:  # noqa: BLE001 - truncated or damaged: zipfile, zlib and OS errors differ
         raise UserError(f"{full} is not a readable NPZ file (damaged or truncated: "
                         f"{type(exc).__name__}: {_first_line(exc)}); {save}") from None
+    return resample_split(*arrays, seed or 0)
 
 
 def _first_line(exc: BaseException) -> str:

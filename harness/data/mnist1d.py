@@ -12,6 +12,7 @@ import numpy as np
 
 from harness.data.cache import cached_arrays
 from harness.data.params import check_params
+from harness.data.splits import resample_split
 from harness.errors import UserError
 
 #: Generator arguments we pass through; ``url`` (the downloader's) is left out.
@@ -23,7 +24,7 @@ GENERATOR_ARGS = (
 
 def load_mnist1d(
     num_samples: int = 5000, train_split: float = 0.8, seed: int = 42,
-    n_train: int | None = None, **generator_args,
+    n_train: int | None = None, split: int = 0, **generator_args,
 ):
     """Generate (or read from the cache) an MNIST-1D split.
 
@@ -36,10 +37,14 @@ def load_mnist1d(
         the first ``int(num_samples * train_split)`` samples).
     seed : int
         Generator seed; 42 is the package's standard data set.
+    split : int
+        Which train/test split of the generated signals: 0 is the package's own (the first
+        ``train_split`` of them), ``k > 0`` a stratified resample of all of them with the same
+        sizes (:func:`~harness.data.splits.resample_split`).
     n_train : int, optional
         Keep only this many training samples (a stratified subsample drawn with
         ``seed``, nested: a smaller one is part of a larger one); the test split
-        is unchanged, so accuracies are comparable across training-set sizes.
+        is unchanged, so accuracies are comparable across training-set sizes (within a split).
         For large sizes generate once with a big ``num_samples`` and vary
         ``n_train`` only: the generated split changes with ``num_samples``.
     **generator_args
@@ -56,7 +61,7 @@ def load_mnist1d(
             f"unknown MNIST-1D generator argument(s) {', '.join(unknown)}; "
             f"valid ones are {', '.join(GENERATOR_ARGS)}"
         )
-    check_params(n_train=n_train)
+    check_params(n_train=n_train, split=split)
     if int(num_samples) < 10 or not 0.0 < float(train_split) < 1.0:
         raise UserError(
             f"MNIST-1D needs num_samples >= 10 and 0 < train_split < 1 "
@@ -64,10 +69,11 @@ def load_mnist1d(
         )
     params = _generator_params(int(num_samples), float(train_split), int(seed), generator_args)
     data = cached_arrays("mnist1d", params, lambda: _generate(params))
-    X_train, y_train = data["x"], data["y"]
+    X_train, y_train, X_test, y_test = resample_split(data["x"], data["y"], data["x_test"], data["y_test"],
+                                                      int(split))
     if n_train is not None:
         X_train, y_train = _subsample(X_train, y_train, int(n_train), int(seed))
-    return X_train, y_train, data["x_test"], data["y_test"]
+    return X_train, y_train, X_test, y_test
 
 
 def _generator_params(num_samples, train_split, seed, generator_args) -> dict:

@@ -35,6 +35,8 @@ RULES = {
     "test_size": ("a fraction strictly between 0 and 1, or a whole number of test samples >= 1",
                   lambda v: v is None or _fraction(v) or _whole(v, 1)),
     "train_split": ("a fraction strictly between 0 and 1", _fraction),
+    "split": ("a whole number >= 0 (0: the published split), or null for the trial's split",
+              lambda v: v is None or _whole(v, 0)),
     "noise": ("a number >= 0", lambda v: _number(v) and v >= 0),
     "factor": ("a number >= 0 and < 1", lambda v: _number(v) and 0 <= v < 1),
     "turns": ("a number > 0", lambda v: _number(v) and v > 0),

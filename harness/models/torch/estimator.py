@@ -13,36 +13,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 # scikit-learn's own parameter constraints: private, but what its estimators and most third-party
 # ones use; `make test-oldest` checks it at the scikit-learn floor, `make test` at the newest.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from harness.data.splits import split_validation
+
 _POSITIVE = [Interval(Integral, 1, None, closed="left")]
 _FLAG = ["boolean"]
-
-
-def split_validation(y: np.ndarray, val_fraction, seed: int):
-    """Indices ``(train, val)`` of a stratified, seeded validation split of the training data.
-
-    Falls back to an unstratified split when a class is too rare to stratify, and to no
-    validation at all when the data are too few to spare any.
-    """
-    n = len(y)
-    idx = np.arange(n)
-    if not val_fraction:
-        return idx, idx[:0]
-    n_val = int(round(n * val_fraction)) if val_fraction < 1 else int(val_fraction)
-    if n_val < 1 or n - n_val < 2:
-        return idx, idx[:0]
-    counts = np.bincount(y)
-    k = int((counts > 0).sum())
-    stratify = y if counts[counts > 0].min() >= 2 and min(n_val, n - n_val) >= k else None
-    train, val = train_test_split(idx, test_size=n_val, random_state=seed % (2**32),
-                                  stratify=stratify)
-    return np.sort(train), np.sort(val)
 
 
 class TorchClassifier(ClassifierMixin, BaseEstimator):
@@ -73,7 +53,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         Passes over the data, an optional cap on optimiser steps, and the batch size.
     val_fraction : float
         Share (or count, if >= 1) of the *training* data held out for curves and early
-        stopping; stratified and seeded. 0 disables validation.
+        stopping; stratified and seeded. 0 disables validation. Not used when ``fit`` is given
+        ``X_val`` (as harness trials do: they carve the suite's ``val_fraction`` themselves).
     early_stopping : int, optional
         Patience in evaluations; the best weights are restored. None: off.
     eval_every : int, optional
@@ -95,6 +76,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_, n_features_in_, module_, device_, curve_, trial_info_
     """
+
+    #: A harness trial passes its validation carve to ``fit`` as ``X_val, y_val``.
+    accepts_validation = True
 
     # Checked by ``fit`` and by the runner when it loads a config, so a misspelt override
     # (``arch=cnnn``) fails before any trial runs.
@@ -207,8 +191,13 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             bf16=bool(self.bf16), verbose=int(self.verbose))
 
     # -- scikit-learn API -----------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, X_val=None, y_val=None):
         """Train from scratch on ``X`` (rows flattened from ``input_shape``) and ``y``.
+
+        ``X_val, y_val``: the validation rows for the curve and early stopping (a trial passes
+        the part it carved from its training split, the one every model of the trial is
+        scored on). Without them ``val_fraction`` of ``X`` is carved here; given (even empty),
+        all of ``X`` trains and ``val_fraction`` is not used.
 
         Everything before the first counted step (device start-up, transfers, FLOP count,
         compilation, throwaway warm-up steps) is timed as ``trial_info_["warmup_s"]``.
@@ -234,7 +223,12 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             torch.empty(0, device=device)  # start the CUDA context here, inside the warm-up
             torch.cuda.reset_peak_memory_stats(device)
 
-        tr, va = split_validation(y_enc, self.val_fraction, seed)
+        if X_val is None:
+            tr, va = split_validation(y_enc, self.val_fraction, seed)
+            X_fit, y_fit, X_hold, y_hold = X[tr], y_enc[tr], X[va], y_enc[va]
+        else:
+            X_fit, y_fit = X, y_enc
+            X_hold, y_hold = self._validation(X_val, y_val, X.shape[1])
         module = self._build(shape, n_classes)
         n_params = sum(p.numel() for p in module.parameters())
         flops = training_flops_per_sample(module, shape, n_classes)
@@ -247,12 +241,12 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             module.to(memory_format=torch.channels_last)
         model = torch.compile(module) if self.compile else module
 
-        def tensors(rows):
-            Xt = torch.as_tensor(X[rows]).reshape(len(rows), *shape).to(device)
-            return Xt, torch.as_tensor(y_enc[rows], dtype=torch.long).to(device)
+        def tensors(X_part, y_part):
+            Xt = torch.as_tensor(X_part).reshape(len(X_part), *shape).to(device)
+            return Xt, torch.as_tensor(y_part, dtype=torch.long).to(device)
 
-        X_tr, y_tr = tensors(tr)
-        X_va, y_va = tensors(va)
+        X_tr, y_tr = tensors(X_fit, y_fit)
+        X_va, y_va = tensors(X_hold, y_hold)
         cfg = self._loop_config()
         warmup(model, module, X_tr, y_tr, cfg, n_steps=3 if device.type == "cuda" else 1)
         seed_everything(seed)  # the counted run starts from the same RNG state every time
@@ -281,12 +275,27 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             "bf16": bf16,
             "compile": bool(self.compile),
             "channels_last": channels_last,
-            "n_train_fit": int(len(tr)),
-            "n_val": int(len(va)),
+            "n_train_fit": int(len(y_fit)),
+            "n_val": int(len(y_hold)),
             "val_accuracy": float(res.best_val_accuracy if self.early_stopping is not None
                                   else res.curve[-1]["val_accuracy"]),
         }
         return self
+
+    def _validation(self, X_val, y_val, n_features: int):
+        """Given validation rows as float32 rows and labels encoded like ``classes_``; a class
+        the training rows lack gets -1, which no prediction matches."""
+        if y_val is None:
+            raise ValueError("fit got X_val without y_val; pass both, or neither")
+        X_val = np.asarray(X_val, dtype=np.float32)
+        X_val = X_val.reshape(len(X_val), n_features if X_val.size == 0 else -1)
+        y_val = np.asarray(y_val).ravel()
+        if X_val.shape[1] != n_features or len(X_val) != len(y_val):
+            raise ValueError(f"X_val must hold rows of {n_features} features and one label each "
+                             f"(got {X_val.shape} and {len(y_val)} labels)")
+        pos = np.searchsorted(self.classes_, y_val).clip(0, len(self.classes_) - 1)
+        known = self.classes_[pos] == y_val
+        return np.ascontiguousarray(X_val), np.where(known, pos, -1).astype(np.int64)
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits), rows summing to 1."""
