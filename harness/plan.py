@@ -40,6 +40,10 @@ def chosen_axes(overrides) -> dict[str, Any]:
     for item in overrides:
         key, sep, value = str(item).partition("=")
         if sep and key in (*AXES, *INDICES):
+            if key in AXES and value.startswith("["):  # Hydra would merge the options into one config
+                names = value.strip("[]").replace(" ", "")
+                raise UserError(f"{item}: a list merges several {key} configs into one; to run each, "
+                                f"use `harness run -m {key}={names}`")
             if key in INDICES:
                 try:
                     value = int(value)

@@ -111,3 +111,12 @@ def test_every_bundled_suite_plans(compose, name):
     assert plan.trials
     assert all(t.seed in list(cfg.suite.seeds) for t in plan.trials)
     assert cfg.suite.name == name and cfg.suite.question and cfg.suite.description
+
+
+def test_a_list_of_options_on_the_command_line_says_how_to_run_each():
+    from harness.plan import chosen_axes
+
+    with pytest.raises(UserError, match=r"model=\[mlp,svm_rbf\]: a list merges several model configs into one; "
+                                        r"to run each, use `harness run -m model=mlp,svm_rbf`"):
+        chosen_axes(["suite=smoke", "model=[mlp,svm_rbf]"])
+    assert chosen_axes(["model=knn", "split=1"]) == {"model": "knn", "split": 1}
