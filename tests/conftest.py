@@ -12,6 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def dataset_spec(name: str, **loader_overrides):
+    """A bundled dataset config (``suites/dataset/<name>.yaml``) with loader values replaced."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(ROOT / "suites" / "dataset" / f"{name}.yaml")
+    for key, value in loader_overrides.items():
+        cfg.loader[key] = value
+    return cfg
+
+
 @pytest.fixture(autouse=True)
 def _cache_dir(tmp_path_factory, monkeypatch):
     """Generated data goes to a per-session cache, never the user's."""

@@ -19,6 +19,7 @@ from harness.config import validate
 from harness.data import load_dataset
 from harness.errors import UserError
 from tests.conftest import ROOT, run_cli
+from tests.conftest import dataset_spec as spec
 
 SUITES = Path(__file__).resolve().parents[1] / "suites"
 
@@ -98,13 +99,6 @@ def _plan(battery, tmp_path, *overrides):
     overrides = [f"results_dir={tmp_path / 'results'}", "report=false", "progress=false", *overrides]
     cfg = api.compose(overrides, [battery / "myconf"])
     return cfg, api.plan(cfg, overrides)
-
-
-def spec(name: str, **loader_overrides):
-    cfg = OmegaConf.load(SUITES / "dataset" / f"{name}.yaml")
-    for key, value in loader_overrides.items():
-        cfg.loader[key] = value
-    return cfg
 
 
 def _error_lines(res) -> list[str]:

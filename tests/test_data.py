@@ -13,17 +13,11 @@ from harness.data import KIND_NDIM, load_dataset
 from harness.data import cache as cache_mod
 from harness.data.mnist1d import load_mnist1d
 from harness.errors import UserError
+from tests.conftest import dataset_spec as spec
 from harness.schema import KINDS
 
 SUITES = Path(__file__).resolve().parents[1] / "suites"
 DATASET_YAMLS = sorted((SUITES / "dataset").glob("*.yaml"))
-
-
-def spec(name: str, **loader_overrides):
-    cfg = OmegaConf.load(SUITES / "dataset" / f"{name}.yaml")
-    for key, value in loader_overrides.items():
-        cfg.loader[key] = value
-    return cfg
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -18,17 +18,11 @@ from omegaconf import OmegaConf
 
 from harness.data import load_dataset
 from harness.errors import UserError
+from tests.conftest import dataset_spec as spec
 
 SUITES = Path(__file__).resolve().parents[1] / "suites"
 NEEDS_AEON = "aeon is the ts extra (pip install \"harness[ts]\"): the UCR problems and dtw_1nn need it"
 UCR_YAMLS = sorted((SUITES / "dataset").glob("ucr_*.yaml"))
-
-
-def ucr(name: str, **loader):
-    cfg = OmegaConf.load(SUITES / "dataset" / f"{name}.yaml")
-    for key, value in loader.items():
-        cfg.loader[key] = value
-    return cfg
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def without_aeon(monkeypatch):
 @pytest.mark.usefixtures("without_aeon")
 def test_without_aeon_a_ucr_dataset_says_how_to_install_it():
     with pytest.raises(UserError, match=re.escape('pip install "harness[ts]"')) as err:
-        load_dataset(ucr("ucr_gunpoint"), split=0)
+        load_dataset(spec("ucr_gunpoint"), split=0)
     assert "\n" not in str(err.value) and str(err.value).startswith("dataset ucr_gunpoint: aeon is not installed")
 
 
@@ -77,7 +71,7 @@ def test_every_ucr_dataset_loads_as_a_signal(aeon, path):
 def test_split_0_is_the_archives_own_split(aeon):
     from aeon.datasets import load_gunpoint
 
-    ds = load_dataset(ucr("ucr_gunpoint"), split=0)
+    ds = load_dataset(spec("ucr_gunpoint"), split=0)
     assert (ds.X_train.shape, ds.X_test.shape) == ((50, 150), (150, 150))
     X_train, y_train = load_gunpoint(split="train")
     X_test, y_test = load_gunpoint(split="test")
@@ -88,8 +82,8 @@ def test_split_0_is_the_archives_own_split(aeon):
 
 
 def test_a_resample_keeps_the_sizes_and_the_classes(aeon):
-    base = load_dataset(ucr("ucr_arrowhead"), split=0)
-    one, again, two = (load_dataset(ucr("ucr_arrowhead"), split=s) for s in (1, 1, 2))
+    base = load_dataset(spec("ucr_arrowhead"), split=0)
+    one, again, two = (load_dataset(spec("ucr_arrowhead"), split=s) for s in (1, 1, 2))
     pooled = np.bincount(np.concatenate([base.y_train, base.y_test]))
     for ds in (one, two):
         assert (len(ds.y_train), len(ds.y_test)) == (36, 175)
@@ -106,8 +100,8 @@ def test_a_resample_keeps_the_sizes_and_the_classes(aeon):
 
 
 def test_dataset_loader_seed_pins_the_archive_split(aeon):
-    pinned = load_dataset(ucr("ucr_gunpoint", seed=0), split=3)
-    base = load_dataset(ucr("ucr_gunpoint"), split=0)
+    pinned = load_dataset(spec("ucr_gunpoint", seed=0), split=3)
+    base = load_dataset(spec("ucr_gunpoint"), split=0)
     np.testing.assert_array_equal(pinned.X_train, base.X_train)
 
 
@@ -119,7 +113,7 @@ def test_dataset_loader_seed_pins_the_archive_split(aeon):
 ])
 def test_problems_that_cannot_load_are_one_line(aeon, problem, message):
     with pytest.raises(UserError, match=re.escape(message)) as err:
-        load_dataset(ucr("ucr", problem=problem), split=0)
+        load_dataset(spec("ucr", problem=problem), split=0)
     assert "\n" not in str(err.value)
 
 
@@ -129,7 +123,7 @@ def test_dtw_1nn_reproduces_the_archives_figure_on_gunpoint(aeon):
     0.0933, 14 of 150 test series."""
     from hydra.utils import instantiate
 
-    ds = load_dataset(ucr("ucr_gunpoint"), split=0)
+    ds = load_dataset(spec("ucr_gunpoint"), split=0)
     est = instantiate(OmegaConf.load(SUITES / "model" / "dtw_1nn.yaml").estimator)
     est.set_params(input_shape=ds.shape)
     errors = int((est.fit(ds.X_train, ds.y_train).predict(ds.X_test) != ds.y_test).sum())
@@ -188,7 +182,7 @@ def test_fcn_and_resnet_on_a_cpu_budget_learn_gunpoint(aeon, name):
     pytest.importorskip("torch")
     from hydra.utils import instantiate
 
-    ds = load_dataset(ucr("ucr_gunpoint"), split=0)
+    ds = load_dataset(spec("ucr_gunpoint"), split=0)
     est = instantiate(OmegaConf.load(SUITES / "model" / f"{name}.yaml").estimator)
     est.set_params(input_shape=ds.shape, random_state=0, device="cpu", epochs={"fcn": 40, "resnet": 20}[name])
     est.fit(ds.X_train, ds.y_train, X_val=ds.X_train[:0], y_val=ds.y_train[:0])
