@@ -69,9 +69,10 @@ class Paired:
 def split_column(records: pd.DataFrame) -> pd.Series:
     """The data split of each record: ``split`` where the records have it, else ``seed``
     (records written before splits and seeds were apart drew their split from the seed)."""
-    split = records["split"] if "split" in records else pd.Series(np.nan, index=records.index)
-    seed = records["seed"] if "seed" in records else pd.Series(np.nan, index=records.index)
-    return pd.to_numeric(split, errors="coerce").fillna(pd.to_numeric(seed, errors="coerce"))
+    from harness.store import fill_split
+
+    missing = pd.Series(np.nan, index=records.index)
+    return fill_split(records.get("split", missing), records.get("seed", missing))
 
 
 def split_means(records: pd.DataFrame, by: str = "config", metric: str = "accuracy") -> pd.DataFrame:
