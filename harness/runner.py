@@ -11,14 +11,13 @@ import os
 import shutil
 import signal
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from harness import cpus, environment, fingerprint
+from harness import cpus, environment, fingerprint, progress
 from harness.errors import UserError
 from harness.execution import make_executor
 from harness.plan import Plan, Trial
@@ -76,16 +75,6 @@ class _Devices:
         if kind == "cuda" and not has_gpu:
             return "cuda", "CUDA is not available on this machine; run this trial on a GPU machine or use device=cpu"
         return kind, None
-
-
-def _progress(i: int, n: int, out: Outcome, t0: float, stream) -> None:
-    r = out.record
-    elapsed = time.perf_counter() - t0
-    eta = elapsed / i * (n - i)
-    score = f"acc={r['accuracy']:.3f} fit={r['fit_s']:.2f}s" if r["status"] == "ok" else r["error"][:90]
-    print(f"[{i:>{len(str(n))}}/{n}] {r['dataset']}/{r['features']}/{r['model']}@{r['device']} "
-          f"split={r['split']} seed={r['seed']} {r['status']} {score}  (elapsed {elapsed:.0f}s, eta {eta:.0f}s)",
-          file=stream, flush=True)
 
 
 def execute(cfg: DictConfig, plan: Plan, run_dir: Path | str | None = None, job: str = "0",
@@ -160,8 +149,8 @@ def _execute(cfg: DictConfig, plan: Plan, run_dir: Path, job: str, stream, share
 
 def _threads_per_job(trial: Trial, n_jobs: int):
     """``device.threads`` when pinned; else parallel jobs share the usable cores (cores ÷ jobs)
-    and a single job takes the cores other work leaves free (:mod:`harness.cpus`)."""
-    return cpus.trial_threads(trial.device.get("threads"), n_jobs)
+    and a single job takes the cores other work leaves free, torch ones more (:mod:`harness.cpus`)."""
+    return cpus.trial_threads(trial.device.get("threads"), n_jobs, trial.model.get("estimator"))
 
 
 def _run_trials(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: RunWriter,
@@ -170,15 +159,16 @@ def _run_trials(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: Run
     guard = guard or _signals_interrupt()
     devices = _Devices()
     executor = make_executor(cfg.suite.get("trial_timeout_s"), cfg.suite.get("max_memory_gb"))
-    t0 = time.perf_counter()
+    show = progress.display(bool(cfg.progress), stream, trials, jobs=n_jobs, job=job)
     try:
-        for i, trial in enumerate(trials, 1):
+        for trial in trials:
             device, skip = devices.resolve(trial)
             ctx = {"run_id": run_dir.name, "suite": cfg.suite.name, "device": device,
                    "target_accuracy": cfg.suite.get("target_accuracy"), "parallel_jobs": n_jobs,
                    "threads": _threads_per_job(trial, n_jobs)}
             try:
-                out = skipped(trial, ctx, skip, NO_CUDA) if skip else executor.run(trial, ctx)
+                with show.running(trial):
+                    out = skipped(trial, ctx, skip, NO_CUDA) if skip else executor.run(trial, ctx)
             except Interrupted as exc:
                 out = skipped(trial, ctx, f"interrupted by {exc} before it finished", INTERRUPTED,
                               status="interrupted")
@@ -195,9 +185,9 @@ def _run_trials(trials: list[Trial], cfg: DictConfig, run_dir: Path, writer: Run
                 result.counts[out.record["status"]] += 1
                 if out.record["status"] in ("failed", "timeout"):
                     result.failures.append(f"{trial.label}: {out.record['error']}")
-                if cfg.progress:
-                    _progress(i, len(trials), out, t0, stream)
+                show.finished(trial, out.record)
     finally:
+        show.close()
         executor.close()
 
 
