@@ -57,6 +57,31 @@ regress: setup
 baseline: setup
 	$(BIN)/harness baseline save suite=ci progress=false --repeats 3
 
+# A single-node Slurm cluster on loopback (root, apt-get: Debian's slurm-wlm and munge), then the
+# test that shards a suite over it with hydra/launcher=submitit_slurm (README: Slurm).
+.PHONY: slurm-up test-slurm
+slurm-up:
+	bash .ci/slurm-up
+
+test-slurm: setup slurm-up
+	$(BIN)/python -m pytest -q tests/test_slurm.py::test_sharded_over_slurm_records_every_trial_once
+
+# Ray in its own venv: hydra-ray-launcher pins cloudpickle<3, which joblib>=1.6 (in .venv) cannot
+# have; pip takes joblib 1.5.3 there. The versions below are the ones checked (README: Ray).
+RAY_VENV ?= .venv-ray
+RAY      ?= "ray[default]==2.60.0" hydra-ray-launcher==1.2.2
+.PHONY: ray-venv test-ray
+ray-venv: $(RAY_VENV)/.installed
+
+$(RAY_VENV)/.installed: pyproject.toml
+	test -x $(RAY_VENV)/bin/python || $(PYTHON) -m venv $(RAY_VENV)
+	$(RAY_VENV)/bin/python -c "import torch" 2>/dev/null || $(RAY_VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(RAY_VENV)/bin/python -m pip install -q -e . $(RAY)
+	touch $@
+
+test-ray: setup ray-venv
+	$(BIN)/python -m pytest -q tests/test_slurm.py::test_sharded_over_ray_in_its_own_venv_records_every_trial_once
+
 bench: setup
 	$(BIN)/python benchmarks/overhead.py
 

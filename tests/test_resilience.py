@@ -132,14 +132,3 @@ def test_submitit_local_launcher_runs_the_same_code_path(tmp_path):
     run_dir = next(tmp_path.glob("smoke/*"))
     assert sorted(f.name for f in run_dir.glob("records-*.jsonl")) == ["records-0.jsonl", "records-1.jsonl"]
     assert len(store.load(run_dir)) == 6 and (run_dir / "report.md").exists()
-
-
-def test_ray_launcher_on_a_local_instance_on_loopback(tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher",
-                        reason="hydra-ray-launcher is not installed: it pins cloudpickle<3, which "
-                               "conflicts with joblib>=1.5, so it is not part of the test env (README: Ray)")
-    res = run_cli("run", "suite=smoke", "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
-                  "+hydra.launcher.ray.init.include_dashboard=false",
-                  "+hydra.launcher.ray.init._node_ip_address=127.0.0.1", f"results_dir={tmp_path}", timeout=300)
-    assert res.returncode == 0, res.stderr
-    assert len(store.load(next(tmp_path.glob("smoke/*")))) == 6
