@@ -40,7 +40,12 @@ SUITES = [
     ("tabular", []),
     ("mnist1d_paper", []),
     ("hardware", []),
+    ("ucr", []),
 ]
+#: suites that need an optional extra, as (module, install command): where the module is missing
+#: the suite is not run and keeps its latest run (run it with a Python that has the extra:
+#: ``.venv-ts/bin/python docs/findings.py --suites ucr``)
+EXTRAS = {"ucr": ("aeon", 'pip install "harness[ts]"')}
 
 
 def latest_run(suite: str, root: Path | None = None) -> Path | None:
@@ -62,6 +67,17 @@ def run_suite(suite: str, extra: list[str], root: Path | None = None) -> Path:
     if res.returncode not in (0, 1):  # 1: some trial failed, which the findings report
         raise SystemExit(f"suite {suite} did not finish (exit {res.returncode})")
     return root / suite / run_id
+
+
+def can_run(suite: str) -> bool:
+    """Whether this Python has what ``suite`` needs (:data:`EXTRAS`); says so where it has not."""
+    import importlib.util
+
+    module, install = EXTRAS.get(suite, (None, ""))
+    if module is None or importlib.util.find_spec(module) is not None:
+        return True
+    print(f"  {suite}: not run, it needs {module} ({install}); its latest run is used", flush=True)
+    return False
 
 
 def gpu_rows(run_dir: Path) -> int:
@@ -106,7 +122,8 @@ def replace_between(text: str, start: str, end: str, lines: list[str]) -> str:
 
 def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> list[str]:
     from harness import store
-    from harness.report import content
+    from harness.report import content, markdown
+    from harness.report.ucr import published_blocks
 
     info = store.read_run_info(run_dir)
     report = content.build([run_dir], store.load(run_dir), [info])
@@ -116,8 +133,9 @@ def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> li
              f"**Hypothesis.** {ans.hypothesis}", "",
              f"*From `{cmd}` ({sum(report.counts.values())} trials; {provenance(run_dir)}).*", ""]
     lines += [f"- {s}" for s in ans.sentences] + [""]
+    lines += [line for b in published_blocks(report) for line in markdown.block(b)]  # UCR runs only
     for fig in sorted(run_dir.glob("fig-*.png")):
-        if fig.stem in (f"fig-summary-{suite}", "fig-accuracy-vs-train-size", "fig-cpu-vs-gpu"):
+        if fig.stem in (f"fig-summary-{suite}", "fig-accuracy-vs-train-size", "fig-cpu-vs-gpu", "fig-published"):
             target = FIGURES / f"{prefix}{suite}-{fig.stem.removeprefix('fig-')}.png"
             shutil.copyfile(fig, target)
             lines += [f"![{suite}: {fig.stem.removeprefix('fig-')}](docs/findings/{target.name})", ""]
@@ -170,7 +188,7 @@ def main() -> int:
     # Every run first, then the README and its figures: a run records whether the working tree
     # was clean, and writing figures between runs would make the later ones "dirty".
     runs = {suite: run_suite(suite, extra) for suite, extra in SUITES
-            if not ns.reuse and (not ns.suites or suite in ns.suites)}
+            if not ns.reuse and (not ns.suites or suite in ns.suites) and can_run(suite)}
     body, first = [], None
     for suite, extra in SUITES:
         run_dir = runs[suite] if suite in runs else latest_run(suite)

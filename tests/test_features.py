@@ -22,7 +22,7 @@ from harness.schema import KINDS
 SUITES = Path(__file__).resolve().parents[1] / "suites"
 FEATURE_YAMLS = sorted((SUITES / "features").glob("*.yaml"))
 #: Small inputs of each kind in their natural shape, as a dataset would hold them.
-SHAPES = {"image": (8, 8), "signal": (40,), "tabular": (6,), "points": (2,)}
+SHAPES = {"image": (8, 8), "signal": (40,), "tabular": (6,), "points": (2,), "multichannel": (3, 40)}
 
 
 def sample(kind: str, n: int = 60, seed: int = 0) -> np.ndarray:

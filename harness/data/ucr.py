@@ -3,9 +3,12 @@
 aeon (an optional extra: ``pip install "harness[ts]"``) ships a few problems of the UCR/UEA
 archives with the archive's own train/test split: ArrowHead, GunPoint, ItalyPowerDemand, OSULeaf,
 ACSF1 (univariate, equal length), PickupGestureWiimoteZ (unequal length), BasicMotions and
-JapaneseVowels (multivariate). This loader reads those files with aeon's own ``.ts`` reader
-(``aeon.datasets.load_from_ts_file``), never its downloader: a problem that is not in the wheel
-is refused, not fetched.
+JapaneseVowels (multivariate; JapaneseVowels also of unequal length). This loader reads those
+files with aeon's own ``.ts`` reader (``aeon.datasets.load_from_ts_file``), never its downloader: a problem that is not in the wheel
+is refused, not fetched. Multivariate problems load as ``(n, channels, length)``, the
+``multichannel`` kind: only features and models that take channels apply to them (the plan
+drops the others with the reason, e.g. ``rocket``, whose kernels convolve one channel).
+Problems whose series differ in length are refused: harness holds one shape per data set.
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ def load_ucr(problem: str, seed: int | None = None):
     Returns
     -------
     tuple
-        ``(X_train, y_train, X_test, y_test)``; ``X`` has shape ``(n, length)`` and the
-        archive's class labels as strings.
+        ``(X_train, y_train, X_test, y_test)``; ``X`` has shape ``(n, length)`` for a univariate
+        problem (kind ``signal``) and ``(n, channels, length)`` for a multivariate one (kind
+        ``multichannel``); ``y`` holds the archive's class labels as strings.
     """
     problem = str(problem)
     root = bundled_dir()
@@ -76,7 +80,5 @@ def _read(path: Path, problem: str) -> tuple[np.ndarray, np.ndarray]:
                         f"harness needs one length per data set, and pads nothing itself")
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 3 and X.shape[1] > 1:
-        raise UserError(f"UCR problem {problem} is multivariate ({X.shape[1]} channels of length "
-                        f"{X.shape[2]}); harness's signal kind holds one channel per sample, so "
-                        f"only univariate problems load")
+        return X, np.asarray(y)  # multivariate: (n, channels, length), the multichannel kind
     return X.reshape(len(X), -1), np.asarray(y)
