@@ -21,23 +21,32 @@ import contextlib
 import secrets
 import time
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from harness import configdirs
-from harness.config import GROUPS, group_title, list_options, register_schemas, suites_dir, validate
+from harness.config import GROUPS, group_title, list_options, plain_option, register_schemas, suites_dir, validate
 from harness.errors import UserError
 from harness.plan import AXES, Plan, chosen_axes, expand
-from harness.rundir import is_plain_name, run_dir_of
-from harness.runner import RunResult
-from harness.runner import execute as _run_plan
+
+if TYPE_CHECKING:  # the runner (numpy, the store, the executors) loads when a plan is executed, not to plan
+    from harness.runner import RunResult
 
 #: Overrides that pick a whole option, a seed or a split: they replace that axis of a suite's matrix.
 CHOSEN_KEYS = (*AXES, "seed", "split")
 
 __all__ = ["compose", "option", "plan", "execute", "rerun", "load", "run_dir", "chosen_axes", "new_run_id", "register", "hydra_context",
            "Plan", "RunResult"]
+
+
+def __getattr__(name: str):
+    """``api.RunResult``, loaded with the runner on first use (planning does not need it)."""
+    if name == "RunResult":
+        from harness.runner import RunResult
+
+        return RunResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def new_run_id() -> str:
@@ -172,29 +181,45 @@ def _chosen_name(group: str, overrides: Sequence[str], cfg: DictConfig) -> str:
     return str(chosen or OmegaConf.select(cfg, f"{group}.name", default="?", throw_on_missing=False))
 
 
-def _loader(config_dirs: Sequence[str]):
-    """``load(group, option)``: one option's validated config from the search path."""
-    from hydra import compose as hydra_compose
+@contextlib.contextmanager
+def _options(config_dirs: Sequence[str]):
+    """``load(group, option)`` for the block: one option's validated config from the search path.
+
+    A plain option file is read directly (:func:`harness.config.plain_option`: what Hydra would
+    compose, without composing the whole primary config once per option); any other option goes
+    through Hydra, initialised on the first such option only.
+    """
     from hydra.errors import MissingConfigException
 
-    extra = _searchpath(config_dirs)
+    search = [*reversed(config_dirs), str(suites_dir())]  # Hydra's order: the last config dir first
+    with contextlib.ExitStack() as stack:
+        hydra_on = []
 
-    def load(group: str, option: str) -> DictConfig:
-        try:  # through the primary config, so that every config dir on the search path counts
-            node = hydra_compose(config_name="config", overrides=[f"{group}={option}", *extra])[group]
-        except MissingConfigException:
-            raise UserError(f"unknown {group} '{option}'; choose one of: {', '.join(list_options(group))} "
-                            f"(see `harness list {group_title(group)}`)") from None
-        return validate(group, node, where=option)
+        def composed(group: str, option: str) -> DictConfig:
+            from hydra import compose as hydra_compose
 
-    return load
+            if not hydra_on:
+                stack.enter_context(hydra_context(config_dirs))
+                hydra_on.append(True)
+            try:  # through the primary config, so that every config dir on the search path counts
+                return hydra_compose(config_name="config",
+                                     overrides=[f"{group}={option}", *_searchpath(config_dirs)])[group]
+            except MissingConfigException:
+                raise UserError(f"unknown {group} '{option}'; choose one of: {', '.join(list_options(group))} "
+                                f"(see `harness list {group_title(group)}`)") from None
+
+        def load(group: str, option: str) -> DictConfig:
+            node = plain_option(group, option, search)
+            return validate(group, composed(group, option) if node is None else node, where=option)
+
+        yield load
 
 
 def option(group: str, name: str, config_dirs: Iterable[str | Path] = ()) -> DictConfig:
     """One option's config (``option("model", "knn")``), checked against its group's schema."""
     dirs = _abs_dirs(config_dirs)
-    with hydra_context(dirs):
-        return _loader(dirs)(group, name)
+    with _options(dirs) as load:
+        return load(group, name)
 
 
 def plan(cfg: DictConfig, overrides: Sequence[str] = ()) -> Plan:
@@ -207,14 +232,13 @@ def plan(cfg: DictConfig, overrides: Sequence[str] = ()) -> Plan:
     ------
     UserError : the suite plans no trial, or a model cannot be built from its config.
     """
-    from harness.trial import check_estimator_config
+    from harness.paramcheck import check_model
 
     selected = {axis: cfg[axis] for axis in AXES}
     dirs = [str(d) for d in cfg.get("config_dirs") or []]
     configdirs.importable(dirs)
-    with hydra_context(dirs):
-        result = expand(cfg.suite, _loader(dirs),
-                        chosen=chosen_axes(overrides), selected=selected)
+    with _options(dirs) as load:
+        result = expand(cfg.suite, load, chosen=chosen_axes(overrides), selected=selected)
     if not result.trials:
         why = (f" ({len(result.dropped)} combinations were incompatible: {result.dropped[0]} ...)"
                if result.dropped else "")
@@ -223,13 +247,13 @@ def plan(cfg: DictConfig, overrides: Sequence[str] = ()) -> Plan:
     for trial in result.trials:
         if id(trial.model) not in checked:
             checked.add(id(trial.model))
-            check_estimator_config(trial.model.estimator, trial.model.name)
+            check_model(trial.model.estimator, trial.model.name)
     result.overrides = list(overrides)
     return result
 
 
 def execute(plan: Plan, cfg: DictConfig, run_dir: Path | str | None = None, *, job: str = "0",
-            stream=None, shared_dir: bool = False) -> RunResult:
+            stream=None, shared_dir: bool = False) -> "RunResult":
     """Run the plan's trials not yet ok, record each as it ends, write the report.
 
     ``cfg.resume`` (a run dir) appends to that run and skips its ok trials; ``cfg.shard`` of
@@ -237,7 +261,9 @@ def execute(plan: Plan, cfg: DictConfig, run_dir: Path | str | None = None, *, j
     run dir defaults to ``<results_dir>/<suite>/<run_id>``. Records already written stay
     whatever happens; a user's mistake raises UserError.
     """
-    return _run_plan(cfg, plan, run_dir=run_dir, job=job, stream=stream, shared_dir=shared_dir)
+    from harness.runner import execute as run_plan
+
+    return run_plan(cfg, plan, run_dir=run_dir, job=job, stream=stream, shared_dir=shared_dir)
 
 
 def run_dir(cfg: DictConfig) -> Path:
@@ -245,11 +271,15 @@ def run_dir(cfg: DictConfig) -> Path:
 
     Raises UserError when the suite name or run id is not a plain name (``run_id=../../x``).
     """
+    from harness.rundir import run_dir_of
+
     return run_dir_of(cfg)
 
 
 def _safe_choices(overrides: Iterable[str]) -> list[str]:
     """Of a stored run's overrides, only those that pick an option or a seed by name."""
+    from harness.rundir import is_plain_name
+
     safe = []
     for item in overrides or ():
         key, sep, value = str(item).partition("=")
@@ -259,7 +289,7 @@ def _safe_choices(overrides: Iterable[str]) -> list[str]:
 
 
 def rerun(info: dict, trial_ids: set, run_dir: Path | str, *, config_dirs: Iterable[str | Path] = (),
-          stream=None) -> RunResult:
+          stream=None) -> "RunResult":
     """Run again, into ``run_dir``, the trials ``trial_ids`` of the run that ``info`` describes.
 
     ``info`` is a run's ``run.json``. Results are data: nothing in it is instantiated. The
@@ -268,6 +298,8 @@ def rerun(info: dict, trial_ids: set, run_dir: Path | str, *, config_dirs: Itera
     Command-line edits of a config (``model.estimator.C=3``) are not replayed; such trials
     are reported as no longer planned.
     """
+    from harness.rundir import is_plain_name
+
     suite = str(info.get("suite") or "")
     if not is_plain_name(suite):
         raise UserError(f"run {info.get('run_id', '?')} names no suite in its run.json; it can't be re-run")

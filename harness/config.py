@@ -7,10 +7,11 @@ file fails when it is loaded, with a message that names the key.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
@@ -63,6 +64,8 @@ class ModelSpec:
     kinds: List[str] = field(default_factory=lambda: list(KINDS))
     needs_shape: bool = False
     estimator: Any = MISSING
+    #: estimator parameter -> range, searched where a suite asks for ``tuning:`` (harness/tuning.py)
+    search_space: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +74,14 @@ class DeviceSpec:
     description: str = ""
     type: str = "cpu"  # cpu | cuda | auto
     threads: Optional[int] = None  # None: the usable cores other work leaves free at the start (cpus.py)
+
+
+@dataclass
+class TuningSpec:
+    """A suite's tuning budget, the same for every model with a ``search_space`` (harness/tuning.py)."""
+
+    budget_trials: Optional[int] = None  # candidates per tuned trial
+    budget_s: Optional[float] = None  # seconds of search per tuned trial
 
 
 @dataclass
@@ -93,6 +104,8 @@ class SuiteSpec:
     reference: Dict[str, Any] = field(default_factory=dict)
     trial_timeout_s: Optional[float] = None
     max_memory_gb: Optional[float] = None
+    #: a budget: each model with a search space also runs tuned (null budgets: defaults only)
+    tuning: TuningSpec = field(default_factory=TuningSpec)
 
 
 @dataclass
@@ -128,12 +141,18 @@ def register_schemas() -> None:
     ConfigStore.instance().store(name="harness_schema", node=HarnessConfig)
 
 
+@functools.lru_cache(maxsize=None)
+def _schema(group: str) -> DictConfig:
+    """A group's typed schema, built once (building it costs more than the merge)."""
+    return OmegaConf.structured(SPECS[group])
+
+
 def validate(group: str, node: DictConfig, where: str = "") -> DictConfig:
     """Check one option's config against its schema; return it typed."""
     from omegaconf.errors import OmegaConfBaseException
 
     try:
-        typed = OmegaConf.merge(OmegaConf.structured(SPECS[group]), node)
+        typed = OmegaConf.merge(_schema(group), node)  # a new config: the cached schema is not changed
         for key in ("name",) + (("estimator",) if group == "model" else ()):
             if OmegaConf.is_missing(typed, key):
                 raise UserError(f"{group} config {where or '?'} has no `{key}`: add it to the YAML file")
@@ -170,6 +189,10 @@ def check_limits(where: str = "", **limits) -> None:
 def _check_choices(group: str, typed: DictConfig, where: str) -> None:
     if group == "suite":
         check_limits(where or typed.get("name", "?"), **{k: typed.get(k) for k in LIMITS})
+    if group == "model" and typed.get("search_space"):
+        from harness.tuning import check_space_shape
+
+        check_space_shape(typed.search_space, where or typed.get("name", "?"))
     if group == "dataset" and not OmegaConf.is_missing(typed, "loader"):
         from harness.data.params import check_loader_config
 
@@ -196,6 +219,35 @@ def list_options(group: str) -> list[str]:
     except Exception:  # noqa: BLE001 - the bundled directory is enough for a message
         pass
     return sorted(names)
+
+
+def plain_option(group: str, option: str, search: Sequence[str | Path]) -> DictConfig | None:
+    """An option's YAML read directly, where that is exactly what Hydra would compose, else None.
+
+    ``search``: the config dirs in Hydra's order (the user's, the last first, then the bundled
+    suites); the first ``<dir>/<group>/<option>.yaml`` is the one Hydra loads. Hydra's compose
+    of the whole primary config per option costs ~0.1 s; a plain option (a mapping with no
+    ``defaults:`` list and no ``# @package`` header, which is every bundled option) is the
+    file's own content, so reading it gives the same node. Anything else, including an option
+    found in no dir (for Hydra's "unknown option" answer), is left to Hydra: None.
+    """
+    import io
+    import re
+
+    name = option if option.endswith(".yaml") else f"{option}.yaml"
+    path = next((p for p in (Path(d, group, name) for d in search) if p.is_file()), None)
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^\s*#\s*@", text, flags=re.MULTILINE):  # a header Hydra reads (# @package ...)
+            return None
+        node = OmegaConf.load(io.StringIO(text))  # as Hydra's file source loads it
+    except Exception:  # noqa: BLE001 - unreadable or not YAML: Hydra's own error says it as before
+        return None
+    if not isinstance(node, DictConfig) or "defaults" in node:
+        return None
+    return node
 
 
 def group_title(group: str) -> str:
