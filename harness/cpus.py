@@ -17,11 +17,20 @@ A trial that does not pin ``device.threads`` runs with the thread count this mod
   waiting at a barrier spins 10,000 rounds, then sleeps. The default, 300,000, burns a core
   another job needs whenever the scheduler parks a partner thread: digits/mlp on 2 threads
   beside a 2-core hog fit in 215 s with it and 37-42 s with 10,000, at the same idle speed.
-  ``OMP_WAIT_POLICY=PASSIVE`` (no spin) did better under the hog (6-10 s) but made small torch
-  nets 1.2-1.7x slower on idle cores, so it is not the default.
+- **torch on every usable core, waiting passively, when the machine is busy at the start**:
+  fewer threads than cores is the only fix for pthreads OpenBLAS (digits/logreg 0.02 s on one
+  thread, 0.47 s on two at load 6-9), but a torch net on one thread gets a third of a 2-core
+  machine beside a 2-process hog (the scheduler shares a core per thread), where two threads
+  that sleep at once at a barrier (``OMP_WAIT_POLICY=PASSIVE``) get half of it and waste
+  little while a partner is parked. Passive waits cost idle speed (small torch nets 1.2-1.7x
+  slower), so they are chosen only when the start finds the machine busy, and only while
+  torch is not loaded yet (its OpenMP runtime reads them once): ``at_start`` then sets them in
+  this process's environment, which the trial workers inherit.
 
-``HARNESS_THREADS=all`` restores the former policy (every usable core whatever the load, the
-runtimes' own spin), for measuring side by side (``benchmarks/contention.py``).
+``HARNESS_THREADS`` names the policy: ``auto`` (the default, above), ``free`` (the free cores
+for every family, short spins: the policy before torch got passive waits) and ``all`` (the
+former policy: every usable core whatever the load, the runtimes' own spin), for measuring
+side by side (``benchmarks/contention.py``).
 """
 
 from __future__ import annotations
@@ -31,18 +40,21 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.errors import UserError
 
 POLICY_ENV = "HARNESS_THREADS"
-POLICIES = ("auto", "all")
+POLICIES = ("auto", "free", "all")
 #: Set before the OpenMP runtimes load, unless the user set one of USER_POOL_ENV: libgomp's
 #: waiting threads spin 10,000 rounds (not 300,000) before they sleep.
 POOL_ENV = {"GOMP_SPINCOUNT": "10000"}
 #: The user's own choice of OpenMP waiting, left as it is.
 USER_POOL_ENV = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+#: Set by :func:`at_start` when the machine is busy (policy ``auto``), for torch's OpenMP runtime
+#: that loads later: waiting threads sleep at once instead of spinning.
+BUSY_POOL_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "0"}
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 PROC_CGROUP = "/proc/self/cgroup"
@@ -75,7 +87,40 @@ def set_pool_env(environ=None) -> dict:
         return {}
     added = {k: v for k, v in POOL_ENV.items() if k not in environ}
     environ.update(added)
+    if environ is os.environ:
+        _ours.update(added)
     return added
+
+
+_ours: dict[str, str] = {}  # what set_pool_env put in os.environ (the rest is the user's)
+_saved: dict | None = None  # os.environ's pool values before busy_pool_env set BUSY_POOL_ENV
+
+
+def busy_pool_env(busy: bool) -> bool:
+    """When ``busy``, make torch's OpenMP pool wait passively (:data:`BUSY_POOL_ENV` in
+    ``os.environ``); when not, put back what was there. Only while torch is not loaded (its
+    runtime reads them once) and never over the user's own values. Returns whether torch's
+    pool will wait passively."""
+    global _saved
+    if "torch" not in sys.modules:
+        users = any(k in os.environ and _ours.get(k) != os.environ[k] for k in USER_POOL_ENV)
+        if busy and _saved is None and not users:
+            _saved = {k: os.environ.get(k) for k in USER_POOL_ENV}
+            os.environ.update(BUSY_POOL_ENV)
+        elif not busy and _saved is not None:
+            for k, v in _saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            _saved = None
+    return _passive(os.environ)
+
+
+def _passive(environ) -> bool:
+    """Whether libgomp's waiting threads sleep at once under ``environ``."""
+    return (environ.get("OMP_WAIT_POLICY", "").strip().lower() == "passive"
+            and environ.get("GOMP_SPINCOUNT", "0").strip() in ("", "0"))
 
 
 @contextlib.contextmanager
@@ -87,6 +132,7 @@ def pool_env():
     finally:
         for k in added:
             os.environ.pop(k, None)
+            _ours.pop(k, None)
 
 
 # --- usable cores ------------------------------------------------------------------------
@@ -242,6 +288,7 @@ class CpuState:
     load_1m: float | None = None
     busy: float | None = None  # cores of ours kept busy by other work (None: unknown)
     policy: str = "auto"
+    passive_torch: bool = False  # torch's OpenMP pool waits passively (set before it loaded)
 
     @property
     def others(self) -> float:
@@ -257,19 +304,21 @@ class CpuState:
         """Would a pool of every usable core compete with other work for at least half a core?"""
         return self.others >= 0.5
 
-    def threads(self, n_jobs: int = 1) -> int:
+    def threads(self, n_jobs: int = 1, torch: bool = False) -> int:
         """Threads per trial. Parallel jobs share the usable cores (cores ÷ jobs); a single job
-        takes the cores other work leaves free (at least one); ``all`` takes every usable core."""
+        takes the cores other work leaves free (at least one), and a torch trial every usable
+        core when its pool waits passively; ``all`` takes every usable core."""
         if n_jobs > 1:
             return max(1, self.usable // n_jobs)
-        if self.policy == "all":
+        if self.policy == "all" or (torch and self.passive_torch and self.policy == "auto"):
             return self.usable
         return max(1, min(self.usable, round(self.usable - self.others)))
 
     def record(self) -> dict:
         """The fields run.json's environment keeps."""
         return {"usable_cores": self.usable, "load_at_start": self.load_1m, "busy_cores_at_start": self.busy,
-                "thread_policy": self.policy, "threads_default": self.threads()}
+                "thread_policy": self.policy, "threads_default": self.threads(),
+                "threads_default_torch": self.threads(torch=True), "torch_waits_passively": self.passive_torch}
 
     def warning(self) -> str | None:
         """One line when other work competes for our cores, else None."""
@@ -277,8 +326,11 @@ class CpuState:
             return None
         load = f"load {self.load_1m:.1f}, " if self.load_1m is not None else ""
         busy = f"{self.busy:.1f} of " if self.busy is not None else ""
-        then = (f"trials run on {self.threads()} thread{'s' * (self.threads() != 1)}"
-                if self.policy == "auto" else f"{POLICY_ENV}=all: trials still use all {self.usable}")
+        n, nt = self.threads(), self.threads(torch=True)
+        then = (f"trials run on {n} thread{'s' * (n != 1)}" if self.policy != "all"
+                else f"{POLICY_ENV}=all: trials still use all {self.usable}")
+        if self.policy != "all" and nt != n:
+            then += f" (torch ones on {nt}, waiting passively)"
         return (f"harness: warning: the machine is busy ({load}{busy}{self.usable} usable cores taken by other "
                 f"work); {then}, and times will be slower than on an idle machine (pin with device.threads=N)")
 
@@ -300,6 +352,8 @@ def at_start(stream=None, n_jobs: int = 1) -> CpuState:
     process's run (see :func:`trial_threads`)."""
     global _current, _warned
     state = observe()
+    if state.policy == "auto" and n_jobs <= 1:
+        state = replace(state, passive_torch=busy_pool_env(state.oversubscribed))
     _current = state
     line = state.warning() if n_jobs <= 1 and not _warned else None
     if line:
@@ -308,11 +362,18 @@ def at_start(stream=None, n_jobs: int = 1) -> CpuState:
     return state
 
 
-def trial_threads(pinned, n_jobs: int = 1) -> int:
-    """Threads for a trial: ``pinned`` (``device.threads``) when set, else the run's policy."""
+def trial_threads(pinned, n_jobs: int = 1, estimator=None) -> int:
+    """Threads for a trial: ``pinned`` (``device.threads``) when set, else the run's policy for
+    the trial's ``estimator`` config (a torch one may get more, see :meth:`CpuState.threads`)."""
     if pinned:
         return int(pinned)
-    return current().threads(n_jobs)
+    return current().threads(n_jobs, torch=uses_torch(estimator))
+
+
+def uses_torch(estimator) -> bool:
+    """Whether an estimator config names a torch model (its ``_target_``'s module path says so)."""
+    target = estimator.get("_target_", "") if hasattr(estimator, "get") else ""
+    return "torch" in str(target).rpartition(".")[0]
 
 
 def current() -> CpuState:

@@ -23,7 +23,8 @@ from omegaconf import OmegaConf
 from harness.cpus import pool_env
 from harness.errors import UserError
 from harness.plan import Trial
-from harness.trial import Outcome, failed, features_seed, featurize, run_trial
+from harness.progress import listening, training_step
+from harness.trial import Outcome, config_key, failed, features_seed, featurize, run_trial
 
 
 class _LRU(OrderedDict):
@@ -66,7 +67,7 @@ class InProcess:
 
         Also imports the model's module, so that what follows is the trial proper.
         """
-        dkey = OmegaConf.to_yaml(trial.dataset) + f"split={trial.split}"
+        dkey = config_key(trial.dataset) + f"split={trial.split}"
         data = self.datasets.get_or(dkey, lambda: _captured(lambda: self.load_dataset(trial.dataset, trial.split)))
         if isinstance(data, BaseException):
             return failed(trial, ctx, data, getattr(data, "detail", ""))
@@ -75,8 +76,8 @@ class InProcess:
             return failed(trial, ctx, seed, getattr(seed, "detail", ""))
         # The same split, carve and features: one featurization for every model (and, when the
         # transformer draws no random numbers, for every seed).
-        fkey = dkey + f"val={trial.val_fraction} seed={seed}\n" + OmegaConf.to_yaml(trial.features)
-        feats = self.features.get_or(fkey, lambda: _captured(lambda: featurize(trial, data)))
+        fkey = dkey + f"val={trial.val_fraction} seed={seed}\n" + config_key(trial.features)
+        feats = self.features.get_or(fkey, lambda: _captured(lambda: featurize(trial, data, ctx.get("threads"))))
         if isinstance(feats, BaseException):
             return failed(trial, ctx, feats, getattr(feats, "detail", ""))
         _import_target(trial.model.get("estimator"))
@@ -171,7 +172,8 @@ def _worker(conn, max_memory_gb: float | None, parent_pid: int | None = None, pd
                 out = ready
             else:
                 conn.send(("started", None))
-                out = run_trial(trial, *ready, ctx)
+                with listening(lambda point: conn.send(("progress", point))):  # to the parent's display
+                    out = run_trial(trial, *ready, ctx)
         except UserError as exc:
             conn.send(("user_error", str(exc)))
             continue
@@ -237,10 +239,15 @@ class Isolated:
 
     def _receive(self, limit: float | None):
         """(message, False) on time, (None, True) when the worker died, (None, False) past ``limit``."""
+        deadline = None if limit is None else time.monotonic() + limit
         try:
-            if not self.conn.poll(limit):
-                return None, False
-            return self.conn.recv(), False
+            while True:
+                if not self.conn.poll(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                    return None, False
+                msg = self.conn.recv()
+                if msg[0] != "progress":
+                    return msg, False
+                training_step(msg[1])  # a deep net's evaluation, for this process's progress display
         except (EOFError, OSError):
             return None, True
 

@@ -79,18 +79,33 @@ def threads_in_force(threads: int | None) -> int:
     return trial_threads(threads)
 
 
+_controller = None  # threadpoolctl's view of the loaded BLAS/OpenMP libraries, and when it was taken
+_controller_modules = -1
+
+
+def _pools():
+    """A ``ThreadpoolController`` of the libraries loaded now. Finding them walks every shared
+    object of the process (about 10 ms per call, once per trial before this was cached), so the
+    scan is redone only when an import may have loaded a new one (``sys.modules`` grew)."""
+    global _controller, _controller_modules
+    if _controller is None or len(sys.modules) != _controller_modules:
+        from threadpoolctl import ThreadpoolController
+
+        _controller_modules = len(sys.modules)
+        _controller = ThreadpoolController()
+    return _controller
+
+
 @contextlib.contextmanager
 def thread_limit(threads: int | None):
     """Limit BLAS/OpenMP pools (threadpoolctl) and, when torch is loaded, its intra-op pool.
 
     ``None`` means the thread policy's count (:func:`threads_in_force`). Yields the number in force.
     """
-    from threadpoolctl import threadpool_limits
-
     n = threads_in_force(threads)
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch else None
-    with threadpool_limits(limits=n):
+    with _pools().limit(limits=n):
         if torch:
             torch.set_num_threads(n)
         try:

@@ -54,3 +54,118 @@ def test_thread_limit_sets_blas_pools():
 def test_rss_now_is_below_or_at_the_peak():
     measure.reset_peak_rss()
     assert 0 < measure.rss_mb() <= measure.peak_rss_mb() + 1.0
+
+
+# --- what a trial costs besides its work (benchmarks/overhead.py) ------------------------------
+
+def test_thread_limit_scans_the_libraries_once_until_an_import(monkeypatch):
+    import sys
+
+    import threadpoolctl
+
+    made = []
+    real = threadpoolctl.ThreadpoolController
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", lambda: made.append(1) or real())
+    monkeypatch.setattr(measure, "_controller", None)
+    for _ in range(3):
+        with measure.thread_limit(1):
+            pass
+    assert len(made) == 1  # a scan walks every shared object: once, not once per trial
+    monkeypatch.setitem(sys.modules, "a_module_that_may_load_a_blas", object())
+    with measure.thread_limit(1):
+        pass
+    assert len(made) == 2
+
+
+def test_features_seed_builds_each_transformer_config_once(compose, monkeypatch):
+    from harness import api, trial as trial_mod
+    from tests.test_splits import trial_of
+
+    builds = []
+    real = trial_mod.build
+    monkeypatch.setattr(trial_mod, "build", lambda node: builds.append(node) or real(node))
+    monkeypatch.setattr(trial_mod, "_draws_random", {})
+    raw = [trial_of(compose, m, seed=s) for m, s in (("logreg", 0), ("knn", 5), ("logreg", 7))]
+    assert [trial_mod.features_seed(t) for t in raw] == [None, None, None]
+    assert len(builds) == 1
+    pca = trial_of(compose, "logreg", seed=5)
+    pca.features = api.option("features", "pca")
+    assert trial_mod.features_seed(pca) == 5 and trial_mod.features_seed(pca) == 5  # it draws random numbers
+    assert len(builds) == 2
+
+
+class PoolSpy:
+    """Records the largest BLAS/OpenMP pool in force whenever it works (features and model)."""
+
+    seen: list = []
+
+    def __init__(self, **_):
+        pass
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **_):
+        return self
+
+    def _note(self):
+        from threadpoolctl import threadpool_info
+
+        PoolSpy.seen.append(max(p["num_threads"] for p in threadpool_info()))
+
+    def fit_transform(self, X, y=None):
+        self._note()
+        return X
+
+    def transform(self, X):
+        self._note()
+        return X
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        self._note()
+        return np.full(len(X), self.classes_[0])
+
+    def predict_proba(self, X):
+        self._note()
+        return np.full((len(X), len(self.classes_)), 1.0 / len(self.classes_))
+
+
+def test_features_and_scores_run_under_the_trials_thread_limit(compose, monkeypatch):
+    from omegaconf import OmegaConf
+
+    from harness.data import load_dataset
+    from harness.trial import featurize, run_trial
+    from tests.test_splits import trial_of
+
+    trial = trial_of(compose, "logreg", _target_=f"{__name__}.PoolSpy")
+    trial.features = trial.features.copy()
+    trial.features.transformer = OmegaConf.create({"_target_": f"{__name__}.PoolSpy"})
+    monkeypatch.setattr(PoolSpy, "seen", [])
+    data = load_dataset(trial.dataset, trial.split)
+    rec = run_trial(trial, data, featurize(trial, data, threads=1), {"threads": 1}).record
+    assert rec["status"] == "ok", rec["error"]
+    assert len(PoolSpy.seen) >= 6  # fit_transform, 2 transforms, predict, predict_proba, the validation predict
+    assert set(PoolSpy.seen) == {1}  # an unlimited pool collapses on a busy machine, outside the timers too
+
+
+def test_records_are_fsynced_at_most_once_per_sync_period(tmp_path, monkeypatch):
+    from harness import store
+
+    synced = []
+    monkeypatch.setattr(store.os, "fsync", lambda fd: synced.append(fd))
+    writer = store.RunWriter(tmp_path / "a", sync_s=3600)
+    for i in range(3):
+        writer.predictions(f"t{i}", np.array([0, 1]), np.array([1, 1]))
+        writer.record({"trial_id": f"t{i}"})
+    assert len(synced) == 1  # the first record; an fsync costs about what a small trial's bookkeeping does
+    assert len((tmp_path / "a" / "records-0.jsonl").read_text().splitlines()) == 3  # written and flushed all the same
+    synced.clear()
+    writer = store.RunWriter(tmp_path / "b", sync_s=0)
+    for i in range(3):
+        writer.predictions(f"t{i}", np.array([0]), np.array([0]))
+        writer.record({"trial_id": f"t{i}"})
+    assert len(synced) == 3

@@ -19,9 +19,17 @@ from tests.conftest import ROOT, run_cli
 
 @pytest.fixture(autouse=True)
 def _keep_run_state(monkeypatch):
-    """A run's observation (cpus.at_start) is process state: put it back after each test."""
+    """A run's observation (cpus.at_start) is process state, and so is the OpenMP wait policy it
+    may set in os.environ: put both back after each test."""
     monkeypatch.setattr(cpus, "_current", cpus._current)
     monkeypatch.setattr(cpus, "_warned", False)
+    monkeypatch.setattr(cpus, "_saved", cpus._saved)
+    monkeypatch.setattr(cpus, "_ours", dict(cpus._ours))
+    for k in cpus.USER_POOL_ENV:
+        if k in os.environ:
+            monkeypatch.setenv(k, os.environ[k])
+        else:
+            monkeypatch.delenv(k, raising=False)
 
 
 def _affinity(n):
@@ -147,6 +155,49 @@ def test_busy_machine_warns_in_one_line():
     assert "all 4" in cpus.CpuState(usable=4, load_1m=9.0, busy=4.0, policy="all").warning()
 
 
+def test_torch_trials_take_every_core_when_their_pool_waits_passively():
+    busy = cpus.CpuState(usable=4, load_1m=9.0, busy=4.0, passive_torch=True)
+    assert busy.threads() == 1 and busy.threads(torch=True) == 4
+    assert busy.record()["threads_default_torch"] == 4 and busy.record()["torch_waits_passively"] is True
+    assert "torch ones on 4, waiting passively" in busy.warning()
+    spinning = cpus.CpuState(usable=4, load_1m=9.0, busy=4.0)  # torch loaded before the wait policy was set
+    assert spinning.threads(torch=True) == 1 and "torch" not in spinning.warning()
+    free = cpus.CpuState(usable=4, busy=4.0, policy="free", passive_torch=True)
+    assert free.threads(torch=True) == 1  # HARNESS_THREADS=free: the free cores for every family
+    assert cpus.CpuState(usable=4, busy=4.0, passive_torch=True).threads(n_jobs=2, torch=True) == 2
+
+
+def test_uses_torch_reads_the_estimators_module():
+    assert cpus.uses_torch({"_target_": "harness.models.torch.TorchClassifier"})
+    assert not cpus.uses_torch({"_target_": "sklearn.linear_model.LogisticRegression"})
+    assert not cpus.uses_torch(None) and not cpus.uses_torch({})
+
+
+def test_a_busy_start_makes_torch_wait_passively_and_an_idle_one_puts_it_back(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # torch's runtime not loaded yet
+    for k in (*cpus.USER_POOL_ENV, "HARNESS_THREADS"):
+        monkeypatch.delenv(k, raising=False)
+    cpus.set_pool_env()
+    assert cpus.busy_pool_env(True) is True
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and os.environ["GOMP_SPINCOUNT"] == "0"
+    assert cpus.busy_pool_env(False) is False
+    assert "OMP_WAIT_POLICY" not in os.environ and os.environ["GOMP_SPINCOUNT"] == "10000"
+
+
+def test_a_busy_start_leaves_the_users_wait_policy_and_a_loaded_torch_alone(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setenv("GOMP_SPINCOUNT", "500")  # the user's
+    assert cpus.busy_pool_env(True) is False and os.environ["GOMP_SPINCOUNT"] == "500"
+    assert "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.setenv("OMP_WAIT_POLICY", "passive")
+    monkeypatch.delenv("GOMP_SPINCOUNT")
+    assert cpus.busy_pool_env(True) is True  # the user's own passive waits count
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    monkeypatch.setitem(sys.modules, "torch", object())  # loaded: its runtime read the env already
+    assert cpus.busy_pool_env(True) is False and "OMP_WAIT_POLICY" not in os.environ
+
+
 def test_pinned_threads_win_over_the_policy(monkeypatch):
     monkeypatch.setattr(cpus, "_current", cpus.CpuState(usable=2, busy=2.0))
     assert cpus.trial_threads(2) == 2 and cpus.trial_threads(None) == 1
@@ -156,6 +207,7 @@ def test_pinned_threads_win_over_the_policy(monkeypatch):
 
 def test_policy_names(monkeypatch):
     assert cpus.policy({}) == "auto" and cpus.policy({"HARNESS_THREADS": "ALL"}) == "all"
+    assert cpus.policy({"HARNESS_THREADS": "free"}) == "free"
     with pytest.raises(UserError, match="HARNESS_THREADS='many'"):
         cpus.policy({"HARNESS_THREADS": "many"})
 
@@ -216,6 +268,18 @@ def test_an_oversubscribed_start_warns_once_records_the_load_and_runs_on_free_co
     assert "warning" not in again  # once per process, not once per run of a multirun
 
 
+def test_a_busy_start_runs_torch_trials_on_every_usable_core(compose, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_THREADS", "auto")
+    monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=3, load_1m=9.5, busy=3.0))
+    monkeypatch.setattr(cpus, "busy_pool_env", lambda busy: busy)  # as if torch were not loaded yet
+    _, err, env, records = _run(compose, tmp_path, "torch", "model=perceptron_torch")
+    assert "torch ones on 3, waiting passively" in err
+    assert env["threads_default"] == 1 and env["threads_default_torch"] == 3 and env["torch_waits_passively"]
+    assert {r["threads"] for r in records} == {3}
+    _, _, _, classical = _run(compose, tmp_path, "logreg")
+    assert {r["threads"] for r in classical} == {1}
+
+
 def test_an_idle_start_is_quiet_and_uses_every_usable_core(compose, tmp_path, monkeypatch):
     monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=3, load_1m=0.05, busy=0.0))
     result, err, env, records = _run(compose, tmp_path)
@@ -273,10 +337,11 @@ def _worker_spins(results: Path) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("user_env, seen", [({}, "10000"), ({"GOMP_SPINCOUNT": "500"}, "500"),
+@pytest.mark.parametrize("user_env, seen", [({"HARNESS_THREADS": "free"}, "10000"), ({"GOMP_SPINCOUNT": "500"}, "500"),
                                             ({"OMP_WAIT_POLICY": "PASSIVE"}, "unset"),
                                             ({"HARNESS_THREADS": "all"}, "unset")])
 def test_trial_worker_spins_briefly_unless_the_user_says(env_probe, tmp_path, monkeypatch, user_env, seen):
+    # free: short spins whatever the load (auto would make them passive on a busy machine)
     for k, v in user_env.items():
         monkeypatch.setenv(k, v)
     res = run_cli("run", "--config-dir", str(env_probe / "probeconf"), "suite=smoke", "model=envprobe",
@@ -286,7 +351,23 @@ def test_trial_worker_spins_briefly_unless_the_user_says(env_probe, tmp_path, mo
 
 
 @pytest.mark.slow
-def test_api_worker_spins_briefly_and_the_callers_env_is_left_alone(env_probe, tmp_path):
+@pytest.mark.parametrize("busy, seen", [(0.0, "10000"), (2.0, "0")])
+def test_a_busy_cli_run_starts_its_worker_with_passive_waits(env_probe, tmp_path, busy, seen):
+    code = ("import sys; from harness import cli, cpus; "
+            f"cpus.observe = lambda: cpus.CpuState(usable=2, load_1m=5.0, busy={busy}); "
+            f"sys.exit(cli.main(['run', '--config-dir', {str(env_probe / 'probeconf')!r}, 'suite=smoke', "
+            f"'model=envprobe', 'dataset=moons', 'suite.trial_timeout_s=60', 'report=false', "
+            f"'results_dir={tmp_path / 'res'}']))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "HARNESS_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert _worker_spins(tmp_path / "res") == {seen}
+
+
+@pytest.mark.slow
+def test_api_worker_spins_briefly_and_the_callers_env_is_left_alone(env_probe, tmp_path, monkeypatch):
+    monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=2, load_1m=0.1, busy=0.0))
     over = ["suite=smoke", "model=envprobe", "dataset=moons", "suite.trial_timeout_s=60", "progress=false",
             "report=false"]
     cfg = api.compose([f"results_dir={tmp_path / 'res'}", *over], config_dirs=[str(env_probe / "probeconf")])
