@@ -220,3 +220,35 @@ def test_the_summary_figure_marks_the_published_figures_it_compares_with(tmp_pat
     start = html.index('<figure id="fig-summary-syn">')
     words = _text(html[start:html.index("</figure>", start)])
     assert "mnist1d: cnn" in words and "mnist1d: mlp" not in words and "published figure" not in words
+
+
+def test_a_speed_sweep_gets_a_throughput_summary_with_place_and_batch(tmp_path):
+    """The hardware question (model size × batch × threads): its summary figure plots samples/s and
+    GFLOP/s against parameters, one line per model, place and batch, not one dot per family."""
+    rows = []
+    for model, family in (("mlp", "deep"), ("cnn", "deep")):
+        for width, n_params in ((16, 1e4), (64, 1e5), (256, 1e6)):
+            for threads in (1, 2):
+                for batch in (64, 512):
+                    key = f"{model}-{width}-{batch}"
+                    for s in range(2):
+                        rows.append(rec("mnist1d", model, family, s, 0.9, key=key, threads=threads,
+                                        trial_id=f"{key}-cpux{threads}-s{s}",
+                                        n_params=n_params, samples_per_s=1e6 / n_params * threads * batch / 64,
+                                        achieved_tflops=1e-3 * threads, p_width=width, p_batch_size=batch))
+    run = make_run(tmp_path / "run", rows, suite="hardware")
+    write_report(run)
+    html = (run / "report.html").read_text()
+    start = html.index('<figure id="fig-summary-hardware">')
+    words = _text(html[start:html.index("</figure>", start)])
+    for shown in ("Training throughput", "GFLOP/s", "1 CPU thread", "CPU, more threads", "batch 64", "batch 512",
+                  "mlp (deep)", "cnn (deep)"):
+        assert shown in words, shown
+    assert "chose on validation" not in words
+    # an accuracy suite keeps the figure of the model each family chose
+    plain = make_run(tmp_path / "plain", [rec("digits", m, f, s, 0.9) for m, f in (("logreg", "classical"),
+                                                                                    ("mlp", "deep")) for s in range(3)])
+    write_report(plain)
+    html = (plain / "report.html").read_text()
+    start = html.index('<figure id="fig-summary-syn">')
+    assert "Training throughput" not in _text(html[start:html.index("</figure>", start)])

@@ -33,11 +33,7 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
         return [], ["No trial has an accuracy, so there are no figures."]
     palette = Palette(dict(zip(summary["model"], summary["family"])))
     ci = "bars: 95% interval over trials, splits × seeds"
-    jobs = [(f"summary-{a.name}", f"Summary of suite {a.name}",
-             lambda a=a: plots.suite_summary(_suite(summary, report, a.name), a.name, palette,
-                                             _reference(report, a.name)),
-             f"One row per dataset and family: the model the family chose on validation, at its test accuracy ({ci}) "
-             "and its median fit time.")
+    jobs = [_summary_job(_suite(summary, report, a.name), a.name, palette, _reference(report, a.name), ci)
             for a in report.answers]
     jobs += [
         ("accuracy-vs-fit-time", "Accuracy against fit time", lambda: plots.accuracy_vs_fit_time(summary, palette),
@@ -50,6 +46,10 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
         ("cpu-vs-gpu", "Fit time on GPU against CPU", lambda: plots.cpu_vs_gpu(summary, palette),
          "One point per GPU configuration, against the CPU configuration of the same trial key."),
     ]
+    from harness.report import ucr  # ours beside the published figures, where a run has UCR problems
+
+    jobs.append(("published", "Beside the published figures (UCR archive)", lambda: ucr.figure(report, palette),
+                 ucr.CAPTION))
     if report.friedman is not None:
         jobs.append(("critical-difference", "Critical-difference diagram", lambda: cd_diagram(report.friedman),
                      "Demšar (2006): Friedman test, then the Nemenyi critical difference at α = 0.05."))
@@ -104,6 +104,19 @@ def _svg(fig, prefix: str) -> str:
     text = f'{head} width="100%"{style} role="img"{text[head_end:]}'
     text = re.sub(r'(\sid=")', rf"\g<1>{prefix}-", text)
     return re.sub(r'(href="#|url\(#)', rf"\g<1>{prefix}-", text)
+
+
+def _summary_job(rows, suite: str, palette, reference: dict, ci: str):
+    """A suite's summary figure: throughput against model size for a speed sweep, else the model
+    each family chose on validation."""
+    title = f"Summary of suite {suite}"
+    if plots.is_throughput_sweep(rows):
+        return (f"summary-{suite}", title, lambda: plots.throughput(rows, suite, palette),
+                "One line per model, place (1 CPU thread, more threads, GPU) and batch size: median samples "
+                "per second in training and the compute it achieves, against the model's parameter count.")
+    return (f"summary-{suite}", title, lambda: plots.suite_summary(rows, suite, palette, reference),
+            f"One row per dataset and family: the model the family chose on validation, at its test accuracy ({ci}) "
+            "and its median fit time.")
 
 
 def _reference(report: Report, suite: str) -> dict:

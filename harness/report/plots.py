@@ -157,6 +157,60 @@ def cpu_vs_gpu(summary: pd.DataFrame, palette: Palette):
     return fig
 
 
+#: How a throughput figure tells where a configuration ran: one marker fill per place.
+WHERE_STYLE = {"1 CPU thread": {"markerfacecolor": "white"}, "CPU, more threads": {}, "CPU": {}, "GPU": {}}
+BATCH = r"(?:^|, )batch_size=(\d+)"
+
+
+def is_throughput_sweep(summary: pd.DataFrame) -> bool:
+    """Whether rows answer a speed question: throughput recorded, and model size varying within a model."""
+    if "samples_per_s_median" not in summary or "n_params_median" not in summary:
+        return False
+    rows = summary[summary["samples_per_s_median"].notna() & summary["n_params_median"].notna()]
+    return bool(len(rows) >= 3 and (rows.groupby(["dataset", "model"])["n_params_median"].nunique() > 1).any())
+
+
+def _where(rows: pd.DataFrame) -> pd.Series:
+    """Where each row ran; the threads column is set only where a thread sweep ran (else "CPU")."""
+    threads = pd.to_numeric(rows.get("threads", pd.Series(np.nan, index=rows.index)), errors="coerce")
+    threads = threads.astype("float64").to_numpy()
+    cpu = np.where(threads == 1, "1 CPU thread", np.where(threads > 1, "CPU, more threads", "CPU"))
+    return pd.Series(np.where(is_gpu(rows["device"]), "GPU", cpu), index=rows.index)
+
+
+def throughput(summary: pd.DataFrame, suite: str, palette: Palette):
+    """Samples per second and achieved GFLOP/s against model size: one line per model, place
+    (1 CPU thread, more threads, GPU) and batch size, so each of the sweep's axes shows."""
+    rows = summary[summary["samples_per_s_median"].notna() & summary["n_params_median"].notna()].copy()
+    if rows.empty:
+        return None
+    rows["where"] = _where(rows)
+    rows["batch"] = rows["variant"].astype(str).str.extract(BATCH, expand=False).fillna("")
+    fig, (sps, flops) = new_figure(2, width=3.3, height=3.0)
+    batches = sorted(b for b in rows["batch"].unique() if b)
+    dashes = {b: ("-", "--", ":", "-.")[i % 4] for i, b in enumerate(batches)}
+    for (model, where, batch), g in rows.groupby(["model", "where", "batch"], sort=True):
+        g = g.sort_values("n_params_median")
+        colour, marker = palette(model)
+        style = dict(color=colour, marker=marker, markersize=5, linewidth=1.1, linestyle=dashes.get(batch, "-"),
+                     markeredgecolor=colour, **WHERE_STYLE[where])
+        sps.plot(g["n_params_median"], g["samples_per_s_median"], **style)
+        if "achieved_tflops_median" in g and g["achieved_tflops_median"].notna().any():
+            flops.plot(g["n_params_median"], 1000 * g["achieved_tflops_median"], **style)
+    sps.set(xscale="log", yscale="log", xlabel="parameters (log scale)", ylabel="samples/s (log scale)",
+            title="Training throughput")
+    flops.set(xscale="log", yscale="log", xlabel="parameters (log scale)", ylabel="GFLOP/s (log scale)",
+              title="Achieved compute")
+    for ax in (sps, flops):
+        log_axis(ax, "x", count=True)
+        log_axis(ax, "y", count=True)
+    extra = [({"marker": "o", "color": "0.3", **WHERE_STYLE[w]}, w) for w in WHERE_STYLE if w in set(rows["where"])]
+    extra += [({"marker": "", "color": "0.3", "linestyle": dashes[b]}, f"batch {b}") for b in batches]
+    legend_below(fig, palette, rows["model"].unique(), extra)
+    fig.suptitle(f"Suite {suite}: throughput against model size, by place and batch size")
+    return fig
+
+
 def suite_summary(summary: pd.DataFrame, suite: str, palette: Palette, reference: dict | None = None):
     """The configuration per dataset and family chosen on validation: its test accuracy and its fit
     time, side by side, one row per dataset and family labelled with the model it chose.

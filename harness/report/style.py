@@ -86,23 +86,31 @@ def legend_below(fig, palette: Palette, models, extra=()) -> None:
 
     handles, labels = palette.handles(models)
     for style, label in extra:
-        handles.append(Line2D([], [], linestyle="", **style))
+        handles.append(Line2D([], [], **{"linestyle": "", **style}))
         labels.append(label)
     if handles:
         fit = max(1, int(fig.get_figwidth() // LEGEND_COLUMN_IN))
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), fit), frameon=False)
 
 
-def log_axis(ax, which: str = "x") -> None:
+def count_label(v: float) -> str:
+    """A count in few characters, never in scientific notation: 500, 20k, 1.5M, 3G."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:g}{suffix}"
+    return f"{v:g}"
+
+
+def log_axis(ax, which: str = "x", count: bool = False) -> None:
     """Log scale with plain labels: 1-2-5 ticks where the data span less than two decades,
-    and never minor-tick labels (they collide, as in "3×10¹4×10¹")."""
+    and never minor-tick labels (they collide, as in "3×10¹4×10¹"); ``count``: 10k, 1M."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     lo, hi = ax.get_xlim() if which == "x" else ax.get_ylim()
     if lo > 0 and hi / lo < 100:
         axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: count_label(v) if count else f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
 
