@@ -16,7 +16,6 @@ from pathlib import Path
 from harness import api, configdirs
 from harness.config import suites_dir
 from harness.errors import UserError
-from harness.rundir import claim_launch
 
 
 @dataclass
@@ -162,7 +161,9 @@ def _summary(run_dirs: list[Path], args: list[str], report: bool, written: dict,
                 from harness.report import write_report
 
                 written[run_dir] = write_report([run_dir])
-            print(f"harness: report: {written[run_dir]}")
+            md = Path(written[run_dir])  # write_report returns report.md; report.html is beside it
+            print(f"harness: report (HTML):     {md.with_name('report.html')}\n"
+                  f"harness: report (Markdown): {md}", flush=True)
     return code
 
 
@@ -180,6 +181,8 @@ def _run_plain(overrides: list[str], config_dirs: list[str], args: list[str]) ->
 def _run_hydra(ra: RunArgs, extra: list[str], multirun: bool, args: list[str]) -> int:
     """Hand the launch to ``@hydra.main``: multirun sweeps, launchers, Hydra's own options."""
     import hydra
+
+    from harness.rundir import claim_launch
 
     plans = {} if ra.info else _plans(_ours(ra.overrides + extra), ra.config_dirs)
     state: dict = {"results": []}

@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from harness.errors import UserError
+from harness.tuning import budget as tuning_budget
+from harness.tuning import spec_for
 
 AXES = ("dataset", "features", "model", "device")
 #: What a trial computes, per axis: the trial key hashes these and nothing else, so a
@@ -110,6 +112,8 @@ class Trial:
     key: str = ""
     split: int = 0  # data randomness: the train/test split and the validation carve
     val_fraction: float = VAL_FRACTION  # of the training split, carved for validation
+    #: a tuned trial's search (harness/tuning.py): space, budget and ``of`` (its default's key); None: defaults
+    tuning: dict | None = None
 
     @property
     def where(self) -> str:
@@ -119,7 +123,7 @@ class Trial:
 
     @property
     def trial_id(self) -> str:
-        return f"{self.key}-{self.where}-p{self.split}-s{self.seed}"
+        return f"{self.key}-{self.where}-p{self.split}-s{self.seed}" + ("-tuned" if self.tuning else "")
 
     @property
     def variant(self) -> str:
@@ -130,7 +134,7 @@ class Trial:
     def label(self) -> str:
         extra = "".join(f" {k}={v}" for k, v in self.overrides.items())
         return (f"{self.dataset.name}/{self.features.name}/{self.model.name}"
-                f"@{self.device.name} split={self.split} seed={self.seed}{extra}")
+                f"@{self.device.name} split={self.split} seed={self.seed}{extra}" + (" tuned" if self.tuning else ""))
 
 
 @dataclass
@@ -142,16 +146,19 @@ class Plan:
     overrides: list[str] = field(default_factory=list)  # the overrides the config was composed with
 
 
-def trial_key(nodes: dict[str, DictConfig]) -> str:
+def trial_key(nodes: dict[str, DictConfig], tuning: dict | None = None) -> str:
     """Stable 12-hex hash of what a trial computes (:data:`COMPUTES`): split, seed and device excluded.
 
     Two trials with the same key fit the same model to the same data; their rows differ
     only in split, seed, device and threads, so GPU/CPU speedups and cross-run comparisons pair up.
+    A tuned trial's key also hashes its ``tuning`` (space and budget); a default trial's has none.
     """
     payload = {}
     for axis, keys in COMPUTES.items():
         cont = OmegaConf.to_container(nodes[axis], resolve=True)
         payload[axis] = {k: cont.get(k) for k in keys}
+    if tuning:
+        payload["tuning"] = tuning
     blob = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
@@ -224,6 +231,7 @@ def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
             matrix[axis] = [selected[axis].name]
     pairs = split_seed_pairs(suite, chosen)
     fraction = val_fraction(suite)
+    limits = tuning_budget(suite)
     for axis, value in chosen.items():
         if axis in AXES:
             matrix[axis] = [value]
@@ -273,6 +281,11 @@ def expand(suite: DictConfig, load: Callable[[str, str], DictConfig],
         for split, seed in pairs:
             trials.append(Trial(seed=int(seed), split=int(split), val_fraction=fraction,
                                 overrides=overrides, key=key, **nodes))
+        # tuning (harness/tuning.py): a model with a search space also runs tuned, under its own key
+        if limits and (spec := spec_for(nodes["model"], limits, fraction, suite.name)):
+            tuned = {**spec, "of": key}
+            trials += [Trial(seed=int(seed), split=int(split), val_fraction=fraction, overrides=overrides,
+                             key=trial_key(nodes, spec), tuning=tuned, **nodes) for split, seed in pairs]
     trials.sort(key=lambda t: (t.dataset.name, t.split, t.seed, t.features.name))
     return Plan(suite=suite, trials=trials, dropped=sorted(set(dropped)), chosen=chosen)
 

@@ -25,6 +25,14 @@ DEEP_COLUMNS = (
     "flops_per_sample", "achieved_tflops", "time_to_target_s",
 )
 
+#: Columns of a suite with ``tuning:`` (``harness/tuning.py``), on every record it writes:
+#: ``tuning`` is ``default`` or ``tuned``; ``tuning_budget`` / ``tuning_budget_s`` the suite's budget
+#: in candidates / seconds; ``tuning_of`` the key of the default trial a tuned one tunes;
+#: ``tuned_params`` the chosen parameters (JSON); ``tuning_s`` the search's wall time, apart
+#: from ``fit_s`` (the chosen model's fit); ``tuning_candidates`` the candidates it tried.
+TUNING_COLUMNS = ("tuning", "tuning_budget", "tuning_budget_s", "tuning_of", "tuned_params", "tuning_s",
+                  "tuning_candidates")
+
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")
 #: ``interrupted``: a SIGINT/SIGTERM stopped the trial; ``resume=RUN_DIR`` runs it again.
 STATUSES = ("ok", "failed", "timeout", "skipped", "interrupted")
@@ -32,7 +40,8 @@ STATUSES = ("ok", "failed", "timeout", "skipped", "interrupted")
 NO_CUDA, INTERRUPTED = SKIP_REASONS = ("no_cuda", "interrupted")
 #: A model's family (its config's ``family``): what the findings compare.
 CLASSICAL, PERCEPTRON, DEEP = FAMILIES = ("classical", "perceptron", "deep")
-KINDS = ("image", "signal", "tabular", "points")
+#: ``multichannel``: signals of several channels, ``(n, channels, length)`` (the UEA archive's multivariate series).
+KINDS = ("image", "signal", "tabular", "points", "multichannel")
 
 #: Prefix of flattened hyperparameter columns: model params are ``p_<name>``,
 #: feature and dataset params ``p_features_<name>`` and ``p_dataset_<name>``.

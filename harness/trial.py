@@ -25,6 +25,7 @@ from harness.data.base import Dataset
 from harness.measure import Stopwatch, peak_rss_mb, reset_peak_rss, rss_mb, thread_limit, threads_in_force
 from harness.plan import Trial
 from harness.schema import PARAM_PREFIX
+from harness.tuning import record_fields, tune
 
 NAN = float("nan")
 
@@ -83,11 +84,12 @@ def build(node: DictConfig):
     return instantiate(node, _convert_="all")
 
 
-def check_estimator_config(node: DictConfig, name: str) -> None:
+def check_estimator_config(node: DictConfig, name: str):
     """Build a model once and check its parameters, so a bad override fails before any trial.
 
     scikit-learn estimators declare their parameter constraints; ``_validate_params`` checks
-    them without fitting. Estimators without it are only built.
+    them without fitting. Estimators without it are only built. Returns the estimator built
+    (unfitted); planning calls this through :func:`harness.paramcheck.check_model`.
     """
     from harness.errors import UserError
 
@@ -98,12 +100,13 @@ def check_estimator_config(node: DictConfig, name: str) -> None:
         raise UserError(f"model {name} cannot be built from its config: {one_line(cause)}") from None
     validate = getattr(est, "_validate_params", None)
     if validate is None or not hasattr(est, "_parameter_constraints"):
-        return
+        return est
     try:
         validate()
     except (ValueError, TypeError) as exc:
         raise UserError(f"model {name}: {' '.join(str(exc).split())} (check model.estimator in "
                         f"the model's YAML or your overrides)") from None
+    return est
 
 
 def set_known(est, **values) -> None:
@@ -114,9 +117,10 @@ def set_known(est, **values) -> None:
         est.set_params(**known)
 
 
-def featurize(trial: Trial, data: Dataset) -> Features:
+def featurize(trial: Trial, data: Dataset, threads: int | None = None) -> Features:
     """Carve the trial's validation part from the training split (seeded by the split), fit the
-    feature transformer on the rest only, and transform every training row and the test split."""
+    feature transformer on the rest only, and transform every training row and the test split,
+    under the trial's thread limit (``threads``; None: the run's policy, :mod:`harness.cpus`)."""
     from harness.data.splits import split_validation
 
     fit_idx, val_idx = split_validation(data.y_train, trial.val_fraction, trial.split)
@@ -125,7 +129,7 @@ def featurize(trial: Trial, data: Dataset) -> Features:
     transformer = build(trial.features.transformer)
     set_known(transformer, random_state=trial.seed, input_shape=data.shape)
     watch = Stopwatch()
-    with watch.time():
+    with thread_limit(threads), watch.time():
         carved = len(val_idx) > 0
         F_fit = np.asarray(transformer.fit_transform(X_train[fit_idx] if carved else X_train,
                                                      data.y_train[fit_idx] if carved else data.y_train),
@@ -141,12 +145,27 @@ def featurize(trial: Trial, data: Dataset) -> Features:
     return Features(F_train, F_test, shape, watch.wall_s, fit_idx, val_idx)
 
 
+def config_key(node) -> str:
+    """A config node's content as one string, for cache keys (about 7x quicker than ``to_yaml``)."""
+    items = OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+    return json.dumps(items, sort_keys=True, default=str)
+
+
+_draws_random: dict[str, bool] = {}  # features transformer config -> whether it takes random_state
+
+
 def features_seed(trial: Trial) -> int | None:
     """The seed a trial's features depend on: its own when the transformer draws random
-    numbers (``random_state``), else None, so every seed of a split shares the features."""
-    transformer = build(trial.features.transformer)
-    params = transformer.get_params(deep=False) if hasattr(transformer, "get_params") else {}
-    return trial.seed if "random_state" in params else None
+    numbers (``random_state``), else None, so every seed of a split shares the features.
+
+    Whether it draws them is learnt by building the transformer once per config (a build is
+    a Hydra instantiate, milliseconds that every trial used to pay)."""
+    key = config_key(trial.features.transformer)
+    if key not in _draws_random:
+        transformer = build(trial.features.transformer)
+        params = transformer.get_params(deep=False) if hasattr(transformer, "get_params") else {}
+        _draws_random[key] = "random_state" in params
+    return trial.seed if _draws_random[key] else None
 
 
 def flat_params(node, prefix: str) -> dict:
@@ -180,6 +199,7 @@ def base_record(trial: Trial, ctx: dict) -> dict:
     for metric in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "val_accuracy", "features_s",
                    "fit_s", "predict_s", "cpu_s", "peak_rss_mb"):
         rec[metric] = NAN
+    rec.update(record_fields(trial.tuning))
     rec.update(flat_params(trial.model.estimator, PARAM_PREFIX))
     rec.update(flat_params(trial.features.transformer, f"{PARAM_PREFIX}features_"))
     rec.update(flat_params(trial.dataset.loader, f"{PARAM_PREFIX}dataset_"))
@@ -212,14 +232,12 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
                features_s=feats.seconds)
     sync = _sync_for(rec["device"])
     try:
-        est = build(trial.model.estimator)
-        if rec["device"] != "cpu" and "device" not in est.get_params(deep=False):
-            rec["device"] = "cpu"  # e.g. scikit-learn: runs where its library can, labelled so
-        set_known(est, random_state=trial.seed, device=rec["device"],
-                   input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
+        est = _estimator(trial, rec, ctx, feats)
         if "torch" in type(est).__module__:  # loaded now, so thread_limit pins its pool from the first trial
             import torch  # noqa: F401
         takes_validation = _takes_validation(est)
+        if trial.tuning:  # the search runs here, inside the trial and its limits; est is the chosen one
+            est = _tuned(trial, rec, ctx, feats, (X_fit, y_fit), (X_val, y_val), takes_validation)
         with thread_limit(rec["threads"]) as n_threads:
             rec["threads"] = n_threads
             reset = reset_peak_rss()
@@ -237,15 +255,17 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
             # stable across environments where the process-wide peak is not.
             if reset and math.isfinite(rss_before):
                 rec["mem_growth_mb"] = max(rec["peak_rss_mb"] - rss_before, 0.0)
+            # Scored outside the timers but under the limit: on a busy machine an unlimited pool
+            # made hist_gb's predict_proba cost more than its fit (harness/cpus.py).
+            rec.update(_scores(est, feats.X_test, data.y_test, y_pred))
+            if len(y_val):  # selection reads this, never the test score
+                rec["val_accuracy"] = float(np.mean(np.asarray(est.predict(X_val)) == y_val))
         info = dict(getattr(est, "trial_info_", {}) or {})
         warmup = info.get("warmup_s")
         rec["fit_s"] = fit.wall_s - warmup if warmup is not None and math.isfinite(warmup) else fit.wall_s
         rec["predict_s"] = pred.wall_s
         rec["cpu_s"] = fit.cpu_s + pred.cpu_s
         rec.update({k: v for k, v in info.items() if k not in rec or k == "device"})
-        rec.update(_scores(est, feats.X_test, data.y_test, y_pred))
-        if len(y_val):  # scored outside the timers: selection reads this, never the test score
-            rec["val_accuracy"] = float(np.mean(np.asarray(est.predict(X_val)) == y_val))
         return Outcome(rec, y_pred=y_pred, y_true=data.y_test,
                        curve=list(getattr(est, "curve_", []) or []))
     except KeyboardInterrupt:
@@ -255,6 +275,38 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
             exc = RuntimeError(f"model called sys.exit({exc.code})")
         rec.update(status="failed", error=one_line(exc))
         return Outcome(rec, detail=traceback.format_exc())
+
+
+def _estimator(trial: Trial, rec: dict, ctx: dict, feats: Features):
+    """The trial's model, unfitted, with the run's context (seed, device, input shape, target)."""
+    est = build(trial.model.estimator)
+    if rec["device"] != "cpu" and "device" not in est.get_params(deep=False):
+        rec["device"] = "cpu"  # e.g. scikit-learn: runs where its library can, labelled so
+    set_known(est, random_state=trial.seed, device=rec["device"],
+              input_shape=tuple(feats.input_shape), target_accuracy=ctx.get("target_accuracy"))
+    return est
+
+
+def _tuned(trial: Trial, rec: dict, ctx: dict, feats: Features, fit_part, val_part, takes_validation: bool):
+    """A tuned trial's model: its search space searched on the validation carve (harness/tuning.py),
+    every candidate fitted on the fit part under the trial's thread limit; the chosen one, unfitted."""
+    (X_fit, y_fit), (X_val, y_val) = fit_part, val_part
+
+    def make(params: dict):
+        est = _estimator(trial, rec, ctx, feats)
+        return est.set_params(**params) if params else est
+
+    def fit(est) -> None:
+        if takes_validation:
+            est.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+        else:
+            est.fit(X_fit, y_fit)
+
+    def score(est) -> float:
+        return float(np.mean(np.asarray(est.predict(X_val)) == y_val))
+
+    with thread_limit(rec["threads"]):
+        return make(tune(trial, make, fit, score, rec))
 
 
 def _takes_validation(est) -> bool:

@@ -43,6 +43,8 @@ def test_suite_runs_shrunk_and_answers_its_question(compose, tmp_path, name):
     if name == "ucr":
         pytest.importorskip("aeon", reason='the UCR problems need the ts extra: pip install "harness[ts]"')
     cfg = compose(f"suite={name}", "progress=false")
+    if cfg.suite.tuning.budget_trials:  # a suite that tunes, shrunk: two candidates per search
+        cfg.suite.tuning.budget_trials = 2
     plan = make_plan(cfg, ["seed=0"])
     seen, trials = set(), []
     for t in plan.trials:  # one trial per key and device, shrunk

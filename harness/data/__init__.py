@@ -18,7 +18,7 @@ from harness.schema import KINDS
 __all__ = ["Dataset", "load_dataset", "KIND_NDIM", "LoaderError", "DataWarning"]
 
 #: Dimensionality of ``X`` (samples first) for each dataset kind.
-KIND_NDIM = {"image": 3, "signal": 2, "tabular": 2, "points": 2}
+KIND_NDIM = {"image": 3, "signal": 2, "tabular": 2, "points": 2, "multichannel": 3}
 
 
 class LoaderError(RuntimeError):

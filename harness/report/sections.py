@@ -129,7 +129,7 @@ def _gpu(report: Report) -> list[Block]:
 
 def _figures(report: Report) -> list[Block]:
     return [Fig(f, titled=True) for f in report.figures
-            if not f.slug.startswith(("summary-", "critical-difference"))]
+            if not f.slug.startswith(("summary-", "critical-difference", "published"))]  # published: in its section
 
 
 def _failures(report: Report) -> list[Block]:
@@ -143,6 +143,18 @@ def _failures(report: Report) -> list[Block]:
                    "html": "… and {more:,} more groups (see the records)."})]
 
 
+def _published(report: Report) -> list[Block]:
+    from harness.report.ucr import published_blocks  # the UCR section (only where a run has UCR data)
+
+    return published_blocks(report)
+
+
+def _tuning(report: Report) -> list[Block]:
+    from harness.report.tuning import blocks  # builds this module's blocks
+
+    return blocks(report)
+
+
 def _notes(report: Report) -> list[Block]:
     return [Bullets(report.notes)] if report.notes else []
 
@@ -151,6 +163,8 @@ def _notes(report: Report) -> list[Block]:
 #: and title repeats the section for every suite. A section without blocks is left out.
 SECTIONS: tuple[tuple[str, str, Callable[..., list[Block]]], ...] = (
     ("findings-{suite}", "Findings: suite {suite}", _findings),
+    ("published", "Beside the published figures (UCR archive)", _published),
+    ("tuning", "Default vs tuned", _tuning),
     ("results", "Results per dataset", _results),
     ("ranks", "Ranks across datasets", _ranks),
     ("gpu", "GPU over CPU", _gpu),

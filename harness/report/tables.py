@@ -89,7 +89,7 @@ def _sweep_threads(df: pd.DataFrame) -> pd.Series:
 
 def _variants(df: pd.DataFrame) -> pd.Series:
     """``key -> label`` of the parameters that vary between keys of one dataset/features/model."""
-    params = [c for c in df.columns if c.startswith("p_") or c == "n_train"]
+    params = [c for c in df.columns if c.startswith("p_") or c in ("n_train", "tuning")]
     keyed = df.drop_duplicates("key").set_index("key")
     labels = pd.Series("", index=keyed.index, dtype=object)
     if not params or keyed.empty:
