@@ -252,3 +252,16 @@ def test_a_speed_sweep_gets_a_throughput_summary_with_place_and_batch(tmp_path):
     html = (plain / "report.html").read_text()
     start = html.index('<figure id="fig-summary-syn">')
     assert "Training throughput" not in _text(html[start:html.index("</figure>", start)])
+
+
+def test_models_whose_size_differs_only_between_datasets_are_not_a_speed_sweep():
+    """A network has other parameter counts on other datasets (input length, classes): that is not
+    a size sweep, so such a suite keeps the summary of the model each family chose."""
+    from harness.report.plots import is_throughput_sweep
+
+    rows = pd.DataFrame({"dataset": ["gunpoint", "osuleaf", "arrowhead", "gunpoint"],
+                         "model": ["fcn", "fcn", "fcn", "resnet"],
+                         "n_params_median": [1e5, 2e5, 3e5, 5e5], "samples_per_s_median": [100.0] * 4})
+    assert not is_throughput_sweep(rows)
+    sweep = rows.assign(dataset="gunpoint")
+    assert is_throughput_sweep(sweep)
