@@ -26,7 +26,7 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
     import matplotlib
 
     from harness.report.cdplot import cd_diagram
-    from harness.report.style import RC, Palette, save
+    from harness.report.style import RC, Palette
 
     summary = report.summary
     if summary.empty or summary["accuracy_mean"].notna().sum() == 0:
@@ -53,30 +53,51 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path]) -> tuple[list[Figu
     if report.friedman is not None:
         jobs.append(("critical-difference", "Critical-difference diagram", lambda: cd_diagram(report.friedman),
                      "Demšar (2006): Friedman test, then the Nemenyi critical difference at α = 0.05."))
-    figures, notes, names = [], [], set()
+    names, tasks = set(), []
+    for slug, _, make, _ in jobs:
+        name = base = f"fig-{safe_filename(slug)}"
+        n = 1
+        while name in names:  # two suites whose names differ only in unsafe characters
+            n += 1
+            name = f"{base}-{n}"
+        names.add(name)
+        tasks.append(_task(make, out_dir / f"{name}.png", name))
+    from harness.cpus import usable_cores
+    from harness.report import forked
+
+    figures, notes = [], []
     with matplotlib.rc_context(RC):
-        for slug, title, make, caption in jobs:
-            try:
-                fig = make()
-            except Exception as exc:  # a broken figure must not cost the whole report
-                warnings.warn(f"report figure {slug} failed: {exc!r}", stacklevel=2)
-                notes.append(f"The figure '{title}' could not be drawn: {exc.__class__.__name__}: {exc}")
-                continue
-            if fig is None:
-                continue
-            name = base = f"fig-{safe_filename(slug)}"
-            n = 1
-            while name in names:  # two suites whose names differ only in unsafe characters
-                n += 1
-                name = f"{base}-{n}"
-            names.add(name)
-            path = out_dir / f"{name}.png"
-            with atomic_write(path) as fh:
-                save(fig, fh)
-            figures.append(Figure(slug, title, path, caption, svg=_svg(fig, name)))
+        outcomes = forked.run(tasks, workers=min(usable_cores(), MAX_WORKERS))
+    for (slug, title, _, caption), task, (ok, svg) in zip(jobs, tasks, outcomes):
+        if not ok:  # a broken figure must not cost the whole report
+            warnings.warn(f"report figure {slug} failed: {svg}", stacklevel=2)
+            notes.append(f"The figure '{title}' could not be drawn: {svg}")
+        elif svg is not None:
+            figures.append(Figure(slug, title, task.path, caption, svg=svg))
     if report.speedups.empty:
         notes.append(plots.cpu_gpu_note(summary))
     return figures, notes
+
+
+#: figures drawn at once, each in its own process (see :mod:`harness.report.forked`)
+MAX_WORKERS = 4
+
+
+class _task:
+    """Draw one figure: write its PNG to ``path`` and return it as SVG text (None: nothing to draw)."""
+
+    def __init__(self, make, path: Path, name: str):
+        self.make, self.path, self.name = make, path, name
+
+    def __call__(self) -> str | None:
+        from harness.report.style import save
+
+        fig = self.make()
+        if fig is None:
+            return None
+        with atomic_write(self.path) as fh:
+            save(fig, fh)
+        return _svg(fig, self.name)
 
 
 #: On a wide screen a figure may grow this much past its drawn size (SVG stays sharp), no more.
