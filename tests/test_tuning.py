@@ -224,13 +224,18 @@ def test_the_report_says_when_tuning_changes_who_wins_on_validation(tmp_path):
     for r in rows:
         w.record(r)
     from harness.report.tuning import table, winners
+    from harness.report.wording import sentence
 
     report = content.build([tmp_path / "run"], store.load(tmp_path / "run"), [store.read_run_info(tmp_path / "run")])
     t = table(report.summary, report.records)
     assert list(t["dataset"]) == ["d", "e"] and list(t["model"]) == ["b", "b"]
     assert t["points"].iloc[0] == pytest.approx(100 * (0.91 - 0.95))
     assert t["verdict"].iloc[0] == "default better" and t["params"].iloc[0] == "C=2"
-    said = winners(report.summary, report.records)
+    found = winners(report.summary, report.records)
+    assert [(f.kind, f.dataset, f.verdict) for f in found] == [("tuning_winner", "d", "changed"),
+                                                               ("tuning_winner", "e", "tie")]
+    assert (found[0].one("default").model, found[0].one("tuned").model) == ("a", "b")
+    said = [sentence(f) for f in found]
     assert said == ["d: tuning changes who wins: on defaults a is chosen on validation (validation 90.0%, test 80.0%); "
                     "with tuning, b (tuned) (validation 95.0%, test 91.0%).",
                     "e: tuning does not change who wins that validation can tell: b (tuned) ties a on validation "

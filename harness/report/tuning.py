@@ -15,7 +15,7 @@ import math
 import pandas as pd
 
 from harness.report import render as rd
-from harness.report.findings import Pairs, paired_numbers
+from harness.report.findings import Finding, Pairs, paired_numbers, subject
 from harness.report.paired import A_BETTER, B_BETTER
 from harness.report.tables import SELECT, choose
 from harness.tuning import DEFAULT, TUNED
@@ -118,9 +118,12 @@ def columns(rows: pd.DataFrame) -> list[rd.Column]:
                    rd.number("search", "tuning_s", rd.fmt_s)]
 
 
-def winners(summary: pd.DataFrame, records: pd.DataFrame) -> list[str]:
-    """Per dataset with a tuned configuration: whether tuning changes the configuration chosen on
-    validation (on defaults, against each model tuned where it has a tuned configuration)."""
+def winners(summary: pd.DataFrame, records: pd.DataFrame) -> list[Finding]:
+    """Per dataset with a tuned configuration, a ``tuning_winner`` finding: whether tuning changes
+    the configuration chosen on validation (on defaults, against each model tuned where it has a
+    tuned configuration). Its verdict is ``same`` (one configuration wins both ways), ``tie`` (the
+    winners differ only by a validation tie broken by fit time) or ``changed``; its subjects are the
+    ``default`` winner and the ``tuned`` one."""
     if summary.empty or "tuning" not in records or not records["tuning"].eq(TUNED).any():
         return []
     kinds = _kinds(records)
@@ -136,39 +139,29 @@ def winners(summary: pd.DataFrame, records: pd.DataFrame) -> list[str]:
         if a.empty or b.empty:
             continue
         a, b = a.iloc[0], b.iloc[0]
-        several = summary.loc[summary["dataset"] == dataset, "features"].nunique() > 1
-        name_a, name_b = _name(a, several), _name(b, several) + (" (tuned)" if kinds.get(b["config"]) == TUNED else "")
         # the default winner as it runs with tuning: its tuned configuration where it has one
         rival = on_tuned[(on_tuned["dataset"] == dataset) & (on_tuned["model"] == a["model"])
                          & (on_tuned["features"] == a["features"])]
         rival_val = rival[f"{SELECT}_mean"].max() if len(rival) else math.nan
         if (a["model"], a["features"]) == (b["model"], b["features"]):
-            out.append(f"{dataset}: tuning does not change who wins: {name_a} is chosen on validation on defaults "
-                       f"({_scores(a)}) and tuned ({_scores(b)}).")
+            verdict = "same"
         elif not b[f"{SELECT}_mean"] > rival_val:  # a tie on validation, broken by fit time: no change to tell
-            out.append(f"{dataset}: tuning does not change who wins that validation can tell: {name_b} ties {name_a} "
-                       f"on validation ({_scores(b)}), and the faster fit is chosen.")
+            verdict = "tie"
         else:
-            out.append(f"{dataset}: tuning changes who wins: on defaults {name_a} is chosen on validation "
-                       f"({_scores(a)}); with tuning, {name_b} ({_scores(b)}).")
+            verdict = "changed"
+        several = summary.loc[summary["dataset"] == dataset, "features"].nunique() > 1
+        out.append(Finding("tuning_winner", dataset, verdict=verdict, numbers={"several_features": float(several)},
+                           subjects=(subject(a, "default"), subject(b, "tuned", tuned=float(kinds.get(b["config"]) == TUNED)))))
     return out
-
-
-def _name(row, several_features: bool) -> str:
-    return str(row["model"]) + (f" on {row['features']}" if several_features else "")
-
-
-def _scores(row) -> str:
-    return (f"validation {rd.fmt_pct(row.get(f'{SELECT}_mean', math.nan))}%, "
-            f"test {rd.fmt_pct(row['accuracy_mean'])}%")
 
 
 def blocks(report) -> list:
     """The report's "Default vs tuned" blocks (none where no configuration was tuned)."""
     from harness.report.sections import Bullets, Para, Table
+    from harness.report.wording import sentence
 
     rows = table(report.summary, report.records)
     if rows.empty:
         return []
-    return [Table(rows, columns(rows)), Bullets(winners(report.summary, report.records), style="findings"),
+    return [Table(rows, columns(rows)), Bullets([sentence(f) for f in winners(report.summary, report.records)], style="findings"),
             Para(NOTE, style="note", markup=True)]

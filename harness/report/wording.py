@@ -321,6 +321,27 @@ def _no_result(f: Finding) -> str:
     return "No trial finished with a result, so there is nothing to compare."
 
 
+def _tuning_winner(f: Finding) -> str:
+    a, b = f.one("default"), f.one("tuned")
+    several = bool(f.numbers.get("several_features"))
+
+    def name(s: Subject) -> str:
+        return s.model + (f" on {s.features}" if several else "")
+
+    def scores(s: Subject) -> str:
+        return f"validation {100 * s.stats['val']:.1f}%, test {100 * s.mean:.1f}%"
+
+    name_b = name(b) + (" (tuned)" if b.stats.get("tuned") else "")
+    if f.verdict == "same":
+        return (f"{f.dataset}: tuning does not change who wins: {name(a)} is chosen on validation on defaults "
+                f"({scores(a)}) and tuned ({scores(b)}).")
+    if f.verdict == "tie":
+        return (f"{f.dataset}: tuning does not change who wins that validation can tell: {name_b} ties {name(a)} "
+                f"on validation ({scores(b)}), and the faster fit is chosen.")
+    return (f"{f.dataset}: tuning changes who wins: on defaults {name(a)} is chosen on validation ({scores(a)}); "
+            f"with tuning, {name_b} ({scores(b)}).")
+
+
 #: kind -> the function that writes a finding of that kind as one sentence.
 TEMPLATES: dict[str, Callable[[Finding], str]] = {
     "head_to_head": _head_to_head, "no_rival": _no_rival, "tally": _tally, "signed_rank": _signed_rank,
@@ -330,6 +351,7 @@ TEMPLATES: dict[str, Callable[[Finding], str]] = {
     "gpu_speedup": _gpu_speedup, "size_leaders": _size_leaders, "overtake": _overtake,
     "reference": _reference, "threads": _threads, "throughput": _throughput, "no_gpu": _no_gpu,
     "all_ok": _all_ok, "not_ok": _not_ok, "no_accuracy": _no_accuracy, "no_result": _no_result,
+    "tuning_winner": _tuning_winner,
 }
 
 
