@@ -21,6 +21,11 @@ from harness.schema import FAMILIES, KINDS
 GROUPS = ("dataset", "features", "model", "device", "suite")
 
 
+def plain(value: Any) -> Any:
+    """A config node as plain Python (dicts, lists; interpolations resolved); anything else as it is."""
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
 def suites_dir() -> Path:
     """The directory holding ``config.yaml`` and the config groups: the bundled suites.
 

@@ -31,6 +31,8 @@ COMPUTES = {"dataset": ("loader",), "features": ("transformer", "keeps_shape"), 
 
 #: Command-line choices that are a number, not an option: they replace a suite's list of them.
 INDICES = ("seed", "split")
+#: How a left-out combination's reason says an extra is missing (the run names each such extra).
+NOT_INSTALLED = ", which is not installed"
 #: A suite's validation share when it names none.
 VAL_FRACTION = 0.1
 
@@ -142,6 +144,10 @@ class Plan:
     suite: DictConfig
     trials: list[Trial]
     dropped: list[str]  # one line per incompatible combination left out
+
+    def missing_extras(self) -> list[str]:
+        """The reasons among ``dropped`` that name an extra not installed, each once."""
+        return sorted({line.split(": ", 1)[1] for line in self.dropped if NOT_INSTALLED in line})
     chosen: dict[str, Any] = field(default_factory=dict)  # axes the command line chose
     overrides: list[str] = field(default_factory=list)  # the overrides the config was composed with
 
@@ -192,7 +198,7 @@ def incompatibility(dataset: DictConfig, features: DictConfig, model: DictConfig
         return f"model {model.name} needs shaped input; features {features.name} flatten it"
     target = str((model.get("estimator") or {}).get("_target_", ""))
     if target.startswith("harness.models.torch") and not _has_torch():
-        return f'model {model.name} needs torch, which is not installed: pip install "harness[deep]"'
+        return f'model {model.name} needs torch{NOT_INSTALLED}: pip install "harness[deep]"'
     return None
 
 

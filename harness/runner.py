@@ -127,8 +127,7 @@ def _execute(cfg: DictConfig, plan: Plan, run_dir: Path, job: str, stream, share
               + (f" ({result.resumed} already ok, skipped)" if resume else "")
               + (f" ({len(plan.dropped)} incompatible combinations left out)" if plan.dropped else ""),
               file=stream, flush=True)
-    missing = sorted({line.split(": ", 1)[1] for line in plan.dropped if "which is not installed" in line})
-    for why in missing:  # an extra the user may not know they lack: say it even without progress
+    for why in plan.missing_extras():  # an extra the user may not know they lack: say it even without progress
         print(f"harness: left out: {why}", file=stream or sys.stderr, flush=True)
     try:
         with _signals_interrupt() as guard:

@@ -28,8 +28,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
+from harness.config import plain
 from harness.errors import UserError
 
 TYPES = ("float", "int", "categorical")
@@ -42,10 +43,6 @@ INSTALL = 'pip install "harness[tune]"'
 DEFAULT, TUNED = "default", "tuned"
 
 
-def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -53,7 +50,7 @@ def _number(value: Any) -> bool:
 def check_space_shape(space: Any, where: str) -> None:
     """Each entry of a ``search_space`` is a range of a known type with sound bounds; no estimator
     is built here (that is :func:`check_space`, at plan time)."""
-    space = _plain(space)
+    space = plain(space)
     if not space:
         return
     if not isinstance(space, dict):
@@ -99,7 +96,7 @@ def check_space(model: DictConfig) -> None:
     the estimator accepts (scikit-learn's parameter constraints, where it declares them)."""
     from harness.trial import build
 
-    space = _plain(model.get("search_space")) or {}
+    space = plain(model.get("search_space")) or {}
     check_space_shape(space, model.name)
     est = build(model.estimator)
     params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
@@ -130,7 +127,7 @@ def _check_value(est, name: str, param: str, value: Any) -> None:
 def budget(suite: DictConfig) -> dict | None:
     """The suite's tuning budget, ``{"budget_trials": N or None, "budget_s": S or None}``, or None
     where it asks for no tuning."""
-    spec = _plain(suite.get("tuning")) or {}
+    spec = plain(suite.get("tuning")) or {}
     if not isinstance(spec, dict):
         raise UserError(f"suite {suite.name}: tuning must be {{budget_trials: N}} and/or {{budget_s: S}}")
     trials, seconds = spec.get("budget_trials"), spec.get("budget_s")
@@ -148,14 +145,14 @@ def budget(suite: DictConfig) -> dict | None:
 def spec_for(model: DictConfig, limits: dict | None, val_fraction: float, suite: str) -> dict | None:
     """What a tuned trial of ``model`` searches (its space and the suite's budget); None where the
     suite asks for no tuning or the model declares no space. Checks the space and that optuna is there."""
-    space = _plain(model.get("search_space")) or {}
+    space = plain(model.get("search_space")) or {}
     if not limits or not space:
         return None
     if val_fraction <= 0:
         raise UserError(f"suite {suite}: tuning chooses on the validation carve, and val_fraction is 0; "
                         "give suite.val_fraction > 0")
     require_optuna()
-    checked = json.dumps([_plain(model.estimator), space], sort_keys=True, default=str)
+    checked = json.dumps([plain(model.estimator), space], sort_keys=True, default=str)
     if checked not in _CHECKED:  # a model is checked once, not once per dataset and features
         check_space(model)
         _CHECKED.add(checked)

@@ -59,6 +59,7 @@ def test_a_torch_model_without_torch_is_dropped_with_how_to_install_it(compose, 
     assert {t.model.name for t in plan.trials} == {"logreg"}  # classical models need no torch
     assert plan.dropped == ['digits/raw/cnn: model cnn needs torch, which is not installed: '
                             'pip install "harness[deep]"']
+    assert plan.missing_extras() == ['model cnn needs torch, which is not installed: pip install "harness[deep]"']
 
 
 def test_key_is_stable_ignores_seed_and_device_and_changes_with_params(compose):

@@ -37,10 +37,15 @@ def _conv_bn(c_in: int, c_out: int, kernel: int, momentum: float) -> nn.Sequenti
 
 
 class _SignalNet(nn.Module):
-    """Shared input handling: ``(n, L)`` gains a channel axis; ``(n, C, L)`` is used as is."""
+    """What both share: ``(n, L)`` gains a channel axis (``(n, C, L)`` is used as is), then the
+    subclass's ``body`` (convolutions), global average pooling over time and its linear ``head``."""
 
-    def _channels_first(self, x: torch.Tensor) -> torch.Tensor:
-        return x.unsqueeze(1) if x.ndim == 2 else x
+    body: nn.Module
+    head: nn.Module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.body(x.unsqueeze(1) if x.ndim == 2 else x)
+        return self.head(x.mean(dim=2))
 
 
 class FCN(_SignalNet):
@@ -58,12 +63,8 @@ class FCN(_SignalNet):
         for f, k in zip(filters, kernel_sizes):
             blocks += [_conv_bn(width, int(f), int(k), bn_momentum), nn.ReLU()]
             width = int(f)
-        self.features = nn.Sequential(*blocks)
+        self.body = nn.Sequential(*blocks)
         self.head = nn.Linear(width, n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.features(self._channels_first(x))
-        return self.head(x.mean(dim=2))
 
 
 class _ResidualBlock(nn.Module):
@@ -100,9 +101,6 @@ class ResNet(_SignalNet):
         for f in feature_maps:
             blocks.append(_ResidualBlock(width, int(f), bn_momentum))
             width = int(f)
-        self.blocks = nn.Sequential(*blocks)
+        self.body = nn.Sequential(*blocks)
         self.head = nn.Linear(width, n_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(self._channels_first(x))
-        return self.head(x.mean(dim=2))
