@@ -3,6 +3,8 @@ records, failure handling, escaping, combined runs, and the real HTML page in a 
 
 from __future__ import annotations
 
+import json
+
 import math
 import re
 import shutil
@@ -631,6 +633,14 @@ def test_without_validation_scores_the_choice_never_reads_test(tmp_path):
     assert chosen.iloc[0]["model"] == "alpha" and chosen.iloc[0]["chosen_on"] == "fallback"
     text = write_report(make_run(tmp_path / "page", rows), plots=False).read_text()
     assert "Validation scores are missing for 3 of 3 configurations" in text
+    # a suite that carves no validation on purpose (val_fraction: 0) is told as such, not as old records
+    run = make_run(tmp_path / "none", rows)
+    info = store.read_run_info(run)
+    info["config"]["suite"]["val_fraction"] = 0.0
+    (run / "run.json").write_text(json.dumps(info))
+    assert only(answer(run).findings, "selection").verdict == "no_validation"
+    text = write_report(run, plots=False).read_text()
+    assert "the suite carves none (val_fraction: 0" in text and "Validation scores are missing" not in text
 
 
 def test_choose_breaks_validation_ties_by_fit_time_and_keeps_groups_apart():

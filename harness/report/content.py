@@ -81,7 +81,8 @@ def run_info(run_dir: Path, info: dict) -> dict:
             "question": str(suite_cfg.get("question") or ""),
             "hypothesis": str(suite_cfg.get("hypothesis") or ""),
             "description": str(suite_cfg.get("description") or ""),
-            "reference": dict(suite_cfg.get("reference") or {})}
+            "reference": dict(suite_cfg.get("reference") or {}),
+            "val_fraction": suite_cfg.get("val_fraction")}
 
 
 def _largest_size(summary: pd.DataFrame) -> pd.DataFrame:
@@ -120,7 +121,8 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     found += fd.thread_findings(summary)
     found += fd.throughput_findings(summary)
     found += fd.gpu_findings(tables.speedups_by_model(summary))
-    found += fd.selection_findings(summary)
+    no_val = all(r.get("val_fraction") == 0 for r in runs if r["suite"] == suite)
+    found += fd.selection_findings(summary, carved=not no_val)
     found += fd.missing_gpu_findings(records)
     missing = int(summary["n_missing"].sum()) if len(summary) else 0
     found += fd.quality_findings(tables.status_counts(records), missing)

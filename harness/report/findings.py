@@ -379,9 +379,10 @@ def variant_findings(summary: pd.DataFrame, pairs: Pairs, max_variants: int = MA
     return out
 
 
-def selection_findings(summary: pd.DataFrame) -> list[Finding]:
+def selection_findings(summary: pd.DataFrame, carved: bool = True) -> list[Finding]:
     """How configurations were chosen: on validation (``validation``), or, where some have no
-    validation score, partly by the fallback rule of ``tables.choose`` (``fallback``).
+    validation score, partly by the fallback rule of ``tables.choose``: ``fallback``, or
+    ``no_validation`` where the suite carved none (``carved`` false: ``val_fraction: 0``).
     Numbers: ``configs`` with a result, ``missing`` of them without a validation score."""
     rows = _with_result(summary)
     if rows.empty:
@@ -389,7 +390,7 @@ def selection_findings(summary: pd.DataFrame) -> list[Finding]:
     val_col = f"{SELECT}_mean"
     missing = int(rows[val_col].isna().sum()) if val_col in rows else len(rows)
     return [Finding("selection", None, (), {"configs": len(rows), "missing": missing},
-                    "fallback" if missing else "validation")]
+                    "validation" if not missing else "fallback" if carved else "no_validation")]
 
 
 def rank_findings(ranks: pd.Series, fried: Friedman | None, n_datasets: int) -> list[Finding]:

@@ -287,6 +287,11 @@ def _selection(f: Finding) -> str:
         return ("Chosen on validation; test read once: every best model, features set and variant named here "
                 "was chosen by its accuracy on a validation part carved from the training split, and test accuracy "
                 "is reported for the chosen ones only.")
+    if f.verdict == "no_validation":
+        return ("No choice here was made on validation: the suite carves none (val_fraction: 0, so every model "
+                "trains on the whole training split, as the published figures it compares with do). Where a "
+                "finding names a best features set or the best of a family, it fell back to raw input first, then "
+                "by name, never to test accuracy: read those as the configurations compared, not as the best.")
     text = (f"Validation scores are missing for {n['missing']:,} of {n['configs']:,} configurations (records "
             "from before val_accuracy was recorded): a choice among candidates without one falls back to raw input "
             "first, then by name, never to test accuracy")
