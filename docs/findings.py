@@ -122,9 +122,10 @@ def replace_between(text: str, start: str, end: str, lines: list[str]) -> str:
 
 def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> list[str]:
     from harness import store
-    from harness.report import content, markdown
+    from harness.report import content, markdown, write_report
     from harness.report.ucr import published_blocks
 
+    write_report([run_dir])  # its figures and report.md drawn by this code, whenever the run was made
     info = store.read_run_info(run_dir)
     report = content.build([run_dir], store.load(run_dir), [info])
     ans = report.answers[0]
