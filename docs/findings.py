@@ -41,11 +41,13 @@ SUITES = [
     ("mnist1d_paper", []),
     ("hardware", []),
     ("ucr", []),
+    # 3 of the suite's 10 splits: about half an hour on 2 cores instead of an hour and a half
+    ("tuned", ["suite.splits=3"]),
 ]
 #: suites that need an optional extra, as (module, install command): where the module is missing
 #: the suite is not run and keeps its latest run (run it with a Python that has the extra:
 #: ``.venv-ts/bin/python docs/findings.py --suites ucr``)
-EXTRAS = {"ucr": ("aeon", 'pip install "harness[ts]"')}
+EXTRAS = {"ucr": ("aeon", 'pip install "harness[ts]"'), "tuned": ("optuna", 'pip install "harness[tune]"')}
 
 
 def latest_run(suite: str, root: Path | None = None) -> Path | None:
@@ -123,6 +125,7 @@ def replace_between(text: str, start: str, end: str, lines: list[str]) -> str:
 def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> list[str]:
     from harness import store
     from harness.report import content, markdown, write_report
+    from harness.report import tuning
     from harness.report.ucr import published_blocks
 
     write_report([run_dir])  # its figures and report.md drawn by this code, whenever the run was made
@@ -135,6 +138,7 @@ def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> li
              f"*From `{cmd}` ({sum(report.counts.values())} trials; {provenance(run_dir)}).*", ""]
     lines += [f"- {s}" for s in ans.sentences] + [""]
     lines += [line for b in published_blocks(report) for line in markdown.block(b)]  # UCR runs only
+    lines += [line for b in tuning.blocks(report) for line in markdown.block(b)]  # runs with tuning: only
     for fig in sorted(run_dir.glob("fig-*.png")):
         if fig.stem in (f"fig-summary-{suite}", "fig-accuracy-vs-train-size", "fig-cpu-vs-gpu", "fig-published"):
             target = FIGURES / f"{prefix}{suite}-{fig.stem.removeprefix('fig-')}.png"

@@ -81,3 +81,22 @@ def test_replace_between_keeps_everything_outside_the_markers(findings):
     assert out == "a\n<!-- gpu:start -->\nnew\n<!-- gpu:end -->\nb\n"
     with pytest.raises(SystemExit, match="no <!-- gpu:start -->"):
         findings.replace_between("no markers", findings.GPU_START, findings.GPU_END, [])
+
+
+def test_a_tuned_run_brings_its_default_vs_tuned_table_and_who_wins(findings, tmp_path):
+    from harness import store
+    from test_tuning import _rec
+
+    rows = []
+    for split in range(3):  # on d: a wins on defaults, b tuned wins with tuning
+        rows += [_rec("a", split, 0.90, 0.80), _rec("b", split, 0.85, 0.95),
+                 _rec("b", split, 0.95, 0.90 + 0.01 * split, tuning="tuned", of="d-b-default")]
+    w = store.RunWriter(tmp_path / "tuned" / "20260101-run")
+    w.write_run_info({"run_id": "run", "suite": "syn", "config": {"suite": {"name": "syn", "question": "Q?"}}})
+    for r in rows:
+        w.record(r)
+    lines = findings.section("tuned", tmp_path / "tuned" / "20260101-run", ["suite.splits=3"])
+    assert lines[0] == "### tuned (suite.splits=3)"
+    text = "\n".join(lines)
+    assert "\n| d | b | 95.0 | 91.0 |" in text  # the default-vs-tuned table
+    assert "\n- d: tuning changes who wins: on defaults a" in text
