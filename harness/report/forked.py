@@ -1,56 +1,42 @@
-"""Run a report's figure drawing in forked child processes, a few at once.
+"""Run a report's figure drawing in forked worker processes, a few at once.
 
 Each figure costs a few hundred milliseconds of matplotlib layout and rendering (a PNG and the
 same figure as SVG), most of a report's time, and one figure never needs another: on two cores,
-two children draw in about half the wall time. A child inherits the report's data by ``fork``
-(nothing is pickled) and hands back only text (the SVG, or what went wrong) through a JSON file
-it writes in a private temporary directory.
+two workers draw in about half the wall time. The workers are forked once the tasks exist, so
+they inherit the tasks and the report's data (nothing of them is pickled: a worker gets a task's
+index and hands back text, the SVG or what went wrong).
 
 Where ``fork`` is not safe or not there (not Linux; torch already imported, whose OpenMP pool does
 not survive a fork; one usable core), the tasks run here, one after another, with the same
-results.
+results. A task whose worker died (a crash in a library) is run here too.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-#: a child that has not finished after this long is stopped, and its task run here instead
-CHILD_TIMEOUT_S = 300.0
+_TASKS: list[Callable[[], str | None]] = []  # what the forked workers inherit, by index
 
 
 def run(tasks: list[Callable[[], str | None]], workers: int) -> list[tuple[bool, str | None]]:
     """Each task's ``(True, its result)`` or ``(False, "Error: message")``, in the order given."""
+    global _TASKS
     if workers <= 1 or len(tasks) <= 1 or not can_fork():
         return [_call(task) for task in tasks]
     import multiprocessing
-    from multiprocessing.connection import wait
+    from concurrent.futures import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("fork")
     results: list[tuple[bool, str | None] | None] = [None] * len(tasks)
-    with tempfile.TemporaryDirectory(prefix="harness-figures-") as tmp:
-        pending, running = list(range(len(tasks))), {}
-        while pending or running:
-            while pending and len(running) < workers:
-                i = pending.pop(0)
-                proc = ctx.Process(target=_child, args=(tasks[i], Path(tmp) / f"{i}.json"), daemon=True)
-                proc.start()
-                running[proc.sentinel] = (i, proc)
-            done = wait(list(running), timeout=CHILD_TIMEOUT_S)
-            for sentinel in done or list(running):  # nothing done in time: stop them all
-                i, proc = running.pop(sentinel)
-                proc.join(timeout=1)
-                late = proc.is_alive()
-                if late:
-                    proc.kill()
-                    proc.join()
-                results[i] = _read(Path(tmp) / f"{i}.json") or (
-                    (False, f"TimeoutError: drawing took longer than {CHILD_TIMEOUT_S:g} s") if late else None)
-    # a child that died without a word (a crash in a library) gets its task run here, as without fork
+    _TASKS = tasks
+    try:
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_by_index, i) for i in range(len(tasks))]
+            for i, future in enumerate(futures):
+                if future.exception() is None:  # else its worker died: BrokenProcessPool
+                    results[i] = future.result()
+    finally:
+        _TASKS = []
     return [res if res is not None else _call(tasks[i]) for i, res in enumerate(results)]
 
 
@@ -65,14 +51,5 @@ def _call(task) -> tuple[bool, str | None]:
         return False, f"{exc.__class__.__name__}: {exc}"
 
 
-def _child(task, out: Path) -> None:
-    ok, value = _call(task)
-    out.write_text(json.dumps([ok, value]), encoding="utf-8")
-
-
-def _read(path: Path) -> tuple[bool, str | None] | None:
-    try:
-        ok, value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return bool(ok), value
+def _by_index(i: int) -> tuple[bool, str | None]:
+    return _call(_TASKS[i])

@@ -14,6 +14,7 @@ Wilcoxon test in ``paired``). The tests check each distribution against ``scipy.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -82,14 +83,17 @@ class Friedman:
         return self.p_value < ALPHA
 
 
+@functools.lru_cache(maxsize=64)
 def range_quantile(p: float, k: int) -> float:
     """Quantile of the range of ``k`` standard normals (studentized range, infinite df).
 
     ``P(R <= q) = k ∫ φ(z) (Φ(z) - Φ(z - q))^(k-1) dz``, integrated on a fine grid and
     solved by bisection; agrees with ``scipy.stats.studentized_range`` to 1e-4.
     """
-    from scipy.integrate import trapezoid  # numpy's own is 2.0+
     from scipy.special import ndtr
+
+    # numpy's own trapezoid (``trapz`` before 2.0): importing scipy.integrate for it costs 0.3 s
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz
 
     z = np.linspace(-9, 9, 4001)
     phi = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
