@@ -193,9 +193,9 @@ def choose(summary: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     for c in FALLBACK[1:]:
         order[f"_{c}"] = rows[c].astype(str) if c in rows else ""
     order = order.sort_values(list(order.columns), kind="stable")
-    picked = rows.loc[order.index].assign(chosen_on=full.loc[order.index].map({True: "validation",
-                                                                               False: "fallback"}))
-    return picked.drop_duplicates(by).set_index(by, drop=False).sort_index()
+    first = order.index[~rows.loc[order.index, by].duplicated().to_numpy()]  # the best of each group
+    picked = rows.loc[first].assign(chosen_on=full.loc[first].map({True: "validation", False: "fallback"}))
+    return picked.set_index(by, drop=False).sort_index()
 
 
 def model_scores(summary: pd.DataFrame) -> pd.DataFrame:
