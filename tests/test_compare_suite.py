@@ -106,8 +106,10 @@ def test_interleaved_confirmation_through_the_api(saved):
     assert any(n.endswith("-baseline") for n in names) and any(n.endswith("-candidate") for n in names)
     confirmed = [g for g in result.groups if g.confirmed]
     assert confirmed and all("interleaved" in g.confirmed for g in confirmed)
-    fit = confirmed[0].test("fit_s")
-    assert fit is not None and "interleaved pairs" in fit.method
+    # at least one re-run group is judged on interleaved pairs (one whose re-run left no ok row
+    # on a side falls back to unpaired samples: 2 of 7 runs on the 2-core machine)
+    fits = [g.test("fit_s") for g in confirmed]
+    assert any(fit is not None and "interleaved pairs" in fit.method for fit in fits)
     assert result.exit_code == 0  # time_low=10: nothing can clear it
 
 
