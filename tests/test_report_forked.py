@@ -33,12 +33,14 @@ def forking(monkeypatch):
     monkeypatch.setattr(forked, "can_fork", lambda: True)  # the test process may have imported torch
 
 
-def test_results_come_back_in_order_from_children(forking):
+@pytest.mark.usefixtures("forking")
+def test_results_come_back_in_order_from_children():
     got = forked.run([_value(i) for i in range(5)], workers=2)
     assert got == [(True, f"figure {i} from a child") for i in range(5)]
 
 
-def test_an_error_is_returned_not_raised_and_a_dead_child_is_redone_here(forking):
+@pytest.mark.usefixtures("forking")
+def test_an_error_is_returned_not_raised_and_a_dead_child_is_redone_here():
     got = forked.run([_fails, _dies_in_a_child, lambda: None], workers=2)
     assert got == [(False, "ValueError: no data to draw"), (True, "drawn here"), (True, None)]
 
