@@ -41,7 +41,7 @@ SUITES = [
     ("mnist1d_paper", []),
     ("hardware", []),
     ("ucr", []),
-    # 3 of the suite's 10 splits: about half an hour on 2 cores instead of an hour and a half
+    # 3 of the suite's 10 splits: about 2 hours on 2 cores (20 fits per tuned trial), the 10 about 6
     ("tuned", ["suite.splits=3"]),
 ]
 #: suites that need an optional extra, as (module, install command): where the module is missing
