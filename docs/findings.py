@@ -124,8 +124,7 @@ def replace_between(text: str, start: str, end: str, lines: list[str]) -> str:
 
 def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> list[str]:
     from harness import store
-    from harness.report import content, markdown, write_report
-    from harness.report import tuning
+    from harness.report import content, markdown, tuning, write_report
     from harness.report.ucr import published_blocks
 
     write_report([run_dir])  # its figures and report.md drawn by this code, whenever the run was made
