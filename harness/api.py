@@ -21,7 +21,7 @@ import contextlib
 import secrets
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -296,7 +296,9 @@ def rerun(info: dict, trial_ids: set, run_dir: Path | str, *, config_dirs: Itera
     trials come from this checkout's own configs: its suite, and the options and seed its
     command line chose by name, composed afresh and matched to ``trial_ids`` by trial id.
     Command-line edits of a config (``model.estimator.C=3``) are not replayed; such trials
-    are reported as no longer planned.
+    are reported as no longer planned. When ``trial_ids`` maps each id to the thread count its
+    original recorded, the re-run keeps that count, whatever the machine's load says now, so the
+    re-run rows land in the original's comparison group.
     """
     from harness.rundir import is_plain_name
 
@@ -310,6 +312,9 @@ def rerun(info: dict, trial_ids: set, run_dir: Path | str, *, config_dirs: Itera
     cfg = compose(overrides, config_dirs)
     full = plan(cfg, overrides)
     trials = [t for t in full.trials if t.trial_id in trial_ids]
+    if isinstance(trial_ids, Mapping):
+        for t in trials:
+            t.threads = int(trial_ids[t.trial_id]) if int(trial_ids[t.trial_id]) > 0 else None
     if len(trials) < len(set(trial_ids)):
         missing = len(set(trial_ids)) - len(trials)
         raise UserError(f"re-run: {missing} of the trials are no longer planned by suite {suite} in this "

@@ -116,6 +116,9 @@ class Trial:
     val_fraction: float = VAL_FRACTION  # of the training split, carved for validation
     #: a tuned trial's search (harness/tuning.py): space, budget and ``of`` (its default's key); None: defaults
     tuning: dict | None = None
+    #: the thread count a re-run keeps, its original trial's (``harness compare --confirm``); not in
+    #: the trial id. None: ``device.threads`` when pinned, else the run's thread policy
+    threads: int | None = None
 
     @property
     def where(self) -> str:
@@ -144,12 +147,12 @@ class Plan:
     suite: DictConfig
     trials: list[Trial]
     dropped: list[str]  # one line per incompatible combination left out
+    chosen: dict[str, Any] = field(default_factory=dict)  # axes the command line chose
+    overrides: list[str] = field(default_factory=list)  # the overrides the config was composed with
 
     def missing_extras(self) -> list[str]:
         """The reasons among ``dropped`` that name an extra not installed, each once."""
         return sorted({line.split(": ", 1)[1] for line in self.dropped if NOT_INSTALLED in line})
-    chosen: dict[str, Any] = field(default_factory=dict)  # axes the command line chose
-    overrides: list[str] = field(default_factory=list)  # the overrides the config was composed with
 
 
 def trial_key(nodes: dict[str, DictConfig], tuning: dict | None = None) -> str:

@@ -148,7 +148,10 @@ def _execute(cfg: DictConfig, plan: Plan, run_dir: Path, job: str, stream, share
 
 def _threads_per_job(trial: Trial, n_jobs: int):
     """``device.threads`` when pinned; else parallel jobs share the usable cores (cores ÷ jobs)
-    and a single job takes the cores other work leaves free, torch ones more (:mod:`harness.cpus`)."""
+    and a single job takes the cores other work leaves free, torch ones more (:mod:`harness.cpus`).
+    A re-run keeps its original's count (``trial.threads``), so its rows pair with the original's."""
+    if trial.threads:
+        return trial.threads
     return cpus.trial_threads(trial.device.get("threads"), n_jobs, trial.model.get("estimator"))
 
 

@@ -73,6 +73,20 @@ def test_rerun_rebuilds_trials_from_the_checkout_not_from_results(tmp_path):
         api.rerun(info, {"000000000000-cpu-s0"}, tmp_path / "again" / "r2")
 
 
+def test_a_rerun_keeps_the_thread_count_its_original_ran_with(tmp_path):
+    """compare --confirm re-runs a group; the thread policy must not move the re-run to another group."""
+    from harness import cpus
+
+    cfg = api.compose(["suite=smoke", "model=knn", f"results_dir={tmp_path}", "report=false", "progress=false"])
+    first = api.execute(api.plan(cfg, ["model=knn"]), cfg)
+    df = api.load(first.run_dir)
+    other = cpus.trial_threads(None) + 1  # a count the policy would not give now
+    again = api.rerun(store.read_run_info(first.run_dir), dict.fromkeys(df["trial_id"], other),
+                      tmp_path / "again" / "r1")
+    redone = api.load(again.run_dir)
+    assert set(redone["trial_id"]) == set(df["trial_id"]) and set(redone["threads"]) == {other}
+
+
 def _calls(tree: ast.AST) -> set[str]:
     names = set()
     for node in ast.walk(tree):

@@ -23,8 +23,9 @@ from typing import Callable
 from harness.compare.match import GROUP, Side, add_records, read_info
 from harness.compare.verdict import Comparison, compare
 
-#: ``rerun(trial_ids, run_dir)`` runs those trials into ``run_dir``.
-Rerun = Callable[[set, Path], None]
+#: ``rerun(trial_ids, run_dir)`` runs those trials into ``run_dir``; ``trial_ids`` maps each to
+#: the thread count it ran with, which the re-run keeps.
+Rerun = Callable[[dict, Path], None]
 
 
 def rerun_from_info(info: dict, stream=None, config_dirs=()) -> Rerun:
@@ -136,11 +137,16 @@ def baseline_rerunnable(base: Side, cand: Side, root: Path | str | None = None, 
     return ""
 
 
-def _trial_ids(side: Side, groups) -> set:
+def _trial_ids(side: Side, groups) -> dict[str, int]:
+    """The trials of ``groups`` on ``side``, each with the thread count it ran with (-1: unknown).
+
+    A re-run keeps that count: left to the thread policy, a trial first run on 2 threads and
+    re-run on a busier machine would get 1, and its rows would fall outside the group they confirm.
+    """
     wanted = {(g.key, g.device, g.threads) for g in groups}
     df = side.records
     mask = [tuple(row) in wanted for row in df[list(GROUP)].itertuples(index=False)]
-    return set(df.loc[mask, "trial_id"].astype(str))
+    return dict(zip(df.loc[mask, "trial_id"].astype(str), df.loc[mask, "threads"].astype(int)))
 
 
 def _absorb(side: Side, run_dir: Path, round_: int) -> None:
