@@ -643,6 +643,26 @@ def test_without_validation_scores_the_choice_never_reads_test(tmp_path):
     assert "the suite carves none (val_fraction: 0" in text and "Validation scores are missing" not in text
 
 
+def test_the_summary_figure_says_how_each_family_was_picked(tmp_path):
+    """On validation when every candidate has a score; by name when none has (a suite that
+    carves no validation split), and the figure's title and caption must not claim otherwise."""
+    from harness.report.plots import how_chosen
+
+    rows = [rec("d", m, f, s, 0.9) for m, f in (("logreg", "classical"), ("mlp", "deep")) for s in range(2)]
+
+    def summary(rs):
+        return tables.summarize(tables.prepare(store.load(make_run(tmp_path / str(len(list(tmp_path.iterdir()))),
+                                                                   rs))))
+
+    assert how_chosen(summary(rows)) == "each family's model, by name (no validation split)"
+    scored = [{**r, "val_accuracy": 0.8} for r in rows]
+    assert how_chosen(summary(scored)) == "the model each family chose on validation"
+    half = [{**r, "val_accuracy": 0.8} if r["family"] == "deep" else r for r in rows]
+    assert "on validation where scored, else by name" in how_chosen(summary(half))
+    md = write_report(make_run(tmp_path / "page", rows)).read_text()
+    assert "One row per dataset and family: each family's model, by name" in md
+
+
 def test_choose_breaks_validation_ties_by_fit_time_and_keeps_groups_apart():
     summary = pd.DataFrame({
         "dataset": ["d"] * 4 + ["e"], "family": ["classical"] * 5, "model": ["a", "b", "c", "c", "a"],

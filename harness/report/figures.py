@@ -136,7 +136,7 @@ def _summary_job(rows, suite: str, palette, reference: dict, ci: str):
                 "One line per model, place (1 CPU thread, more threads, GPU) and batch size: median samples "
                 "per second in training and the compute it achieves, against the model's parameter count.")
     return (f"summary-{suite}", title, lambda: plots.suite_summary(rows, suite, palette, reference),
-            f"One row per dataset and family: the model the family chose on validation, at its test accuracy ({ci}) "
+            f"One row per dataset and family: {plots.how_chosen(rows)}, at its test accuracy ({ci}) "
             "and its median fit time.")
 
 

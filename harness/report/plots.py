@@ -211,6 +211,17 @@ def throughput(summary: pd.DataFrame, suite: str, palette: Palette):
     return fig
 
 
+def how_chosen(summary: pd.DataFrame) -> str:
+    """How :func:`suite_summary` picked each family's model: on validation, or by name where the
+    runs scored no validation split (a suite with ``val_fraction: 0``)."""
+    on = set(choose(_ok(summary), ["dataset", "family"])["chosen_on"])
+    if on <= {"validation"}:
+        return "the model each family chose on validation"
+    if "validation" not in on:
+        return "each family's model, by name (no validation split)"
+    return "the model each family chose, on validation where scored, else by name"
+
+
 def suite_summary(summary: pd.DataFrame, suite: str, palette: Palette, reference: dict | None = None):
     """The configuration per dataset and family chosen on validation: its test accuracy and its fit
     time, side by side, one row per dataset and family labelled with the model it chose.
@@ -248,13 +259,13 @@ def suite_summary(summary: pd.DataFrame, suite: str, palette: Palette, reference
         if best["dataset"].iloc[i] != best["dataset"].iloc[i - 1]:
             for ax in (acc, fit):
                 ax.axhline(i - 0.5, color="0.6", linewidth=0.6)
-    acc.set(xlabel=ACC + ", 95% interval", title="Test accuracy")
-    fit.set(xscale="log", xlabel="fit time (s, log scale)", title="Fit time")
+    acc.set(xlabel=ACC, title="Test accuracy, 95% interval")
+    fit.set(xscale="log", xlabel="seconds, log scale", title="Fit time")
     fit.tick_params(labelleft=False)
     acc.tick_params(axis="y", labelsize=SUMMARY_LABEL_PT)
     log_axis(fit)
     legend_below(fig, palette, best["model"].unique(), [(PUBLISHED, "published figure")] if marks else [])
-    fig.suptitle(f"Suite {suite}: the model each family chose on validation"
+    fig.suptitle(f"Suite {suite}: {how_chosen(summary)}"
                  + ("; | the published figure" if marks else ""))
     return fig
 
