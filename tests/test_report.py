@@ -641,6 +641,10 @@ def test_without_validation_scores_the_choice_never_reads_test(tmp_path):
     assert only(answer(run).findings, "selection").verdict == "no_validation"
     text = write_report(run, plots=False).read_text()
     assert "the suite carves none (val_fraction: 0" in text and "Validation scores are missing" not in text
+    # records whose run.json names another suite say nothing of its val_fraction: not "carves none"
+    info["suite"] = "renamed"
+    (run / "run.json").write_text(json.dumps(info))
+    assert only(answer(run).findings, "selection").verdict == "fallback"
 
 
 def test_the_summary_figure_says_how_each_family_was_picked(tmp_path):

@@ -121,8 +121,8 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     found += fd.thread_findings(summary)
     found += fd.throughput_findings(summary)
     found += fd.gpu_findings(tables.speedups_by_model(summary))
-    no_val = all(r.get("val_fraction") == 0 for r in runs if r["suite"] == suite)
-    found += fd.selection_findings(summary, carved=not no_val)
+    fractions = [r.get("val_fraction") for r in runs if r["suite"] == suite]  # none known: assume carved
+    found += fd.selection_findings(summary, carved=not fractions or any(f != 0 for f in fractions))
     found += fd.missing_gpu_findings(records)
     missing = int(summary["n_missing"].sum()) if len(summary) else 0
     found += fd.quality_findings(tables.status_counts(records), missing)
