@@ -566,6 +566,10 @@ def test_rank_and_friedman_findings():
     few = fd.rank_findings(stats.average_ranks(scores.iloc[:2]), stats.friedman(scores.iloc[:2]), 2)
     assert kinds(few) == ["ranks", "no_friedman"]
     assert few[1].numbers == {"min_datasets": stats.MIN_DATASETS, "min_models": stats.MIN_MODELS}
+    # a model that ran on fewer datasets says on how many, so its rank is not read as over all
+    on = fd.rank_findings(stats.average_ranks(scores), stats.friedman(scores), len(scores), scores.notna().sum())
+    assert [s.stats.get("on") for s in on[0].subjects] == [None, None, None, 2]
+    assert sentence(on[0]).endswith("a 1.0, b 2.0, c 3.0, d 4.0 (on 2 only).")
     flat = pd.DataFrame({"a": [0.9, 0.8, 0.7], "b": [0.8, 0.9, 0.7], "c": [0.7, 0.8, 0.9]})
     assert fd.rank_findings(stats.average_ranks(flat), stats.friedman(flat), 3)[1].verdict == "does_not_reject"
 

@@ -116,7 +116,7 @@ def answer(suite: str, summary: pd.DataFrame, records: pd.DataFrame, runs: list[
     found += fd.size_findings(summary, pairs)
     scores = tables.model_scores(summary)
     found += fd.rank_findings(average_ranks(scores) if len(scores) else pd.Series(dtype=float),
-                              friedman(scores), len(scores))
+                              friedman(scores), len(scores), scores.notna().sum())
     found += fd.reference_findings(summary, info.get("reference") or {})
     found += fd.thread_findings(summary)
     found += fd.throughput_findings(summary)

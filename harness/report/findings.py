@@ -393,12 +393,22 @@ def selection_findings(summary: pd.DataFrame, carved: bool = True) -> list[Findi
                     "validation" if not missing else "fallback" if carved else "no_validation")]
 
 
-def rank_findings(ranks: pd.Series, fried: Friedman | None, n_datasets: int) -> list[Finding]:
-    """Average ranks, and the Friedman test on the models that ran on every dataset."""
+def rank_findings(ranks: pd.Series, fried: Friedman | None, n_datasets: int,
+                  ran_on: pd.Series | None = None) -> list[Finding]:
+    """Average ranks, and the Friedman test on the models that ran on every dataset.
+
+    ``ran_on``: the number of datasets each model has a score on; a model on fewer than all
+    carries it (``on``), so its rank over those few is not read as one over every dataset."""
     if ranks.empty or n_datasets < 2:
         return []
+    ran_on = ran_on if ran_on is not None else pd.Series(n_datasets, index=ranks.index)
+
+    def stats(m, r) -> dict:
+        n = int(ran_on.get(m, n_datasets))
+        return {"rank": float(r), **({"on": n} if n < n_datasets else {})}
+
     # every model: the sentence is where a reader looks for one, so none is cut off
-    listed = tuple(Subject(role="model", model=str(m), stats={"rank": float(r)}) for m, r in ranks.items())
+    listed = tuple(Subject(role="model", model=str(m), stats=stats(m, r)) for m, r in ranks.items())
     out = [Finding("ranks", None, listed, {"datasets": n_datasets, "models": len(ranks)})]
     if fried is None:
         return out + [Finding("no_friedman", None, (), {"min_datasets": MIN_DATASETS, "min_models": MIN_MODELS})]

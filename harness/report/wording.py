@@ -207,7 +207,8 @@ def _variants(f: Finding) -> str:
 
 
 def _ranks(f: Finding) -> str:
-    listed = ", ".join(f"{s.model} {s.stats['rank']:.1f}" for s in f.of("model"))
+    listed = ", ".join(f"{s.model} {s.stats['rank']:.1f}" + (f" (on {s.stats['on']} only)" if "on" in s.stats else "")
+                       for s in f.of("model"))
     return (f"Average rank over {f.numbers['datasets']} datasets (1 = most accurate; each model on its "
             f"features chosen on validation): {listed}.")
 
