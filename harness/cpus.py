@@ -17,15 +17,20 @@ A trial that does not pin ``device.threads`` runs with the thread count this mod
   waiting at a barrier spins 10,000 rounds, then sleeps. The default, 300,000, burns a core
   another job needs whenever the scheduler parks a partner thread: digits/mlp on 2 threads
   beside a 2-core hog fit in 215 s with it and 37-42 s with 10,000, at the same idle speed.
-- **torch on every usable core, waiting passively, when the machine is busy at the start**:
-  fewer threads than cores is the only fix for pthreads OpenBLAS (digits/logreg 0.02 s on one
-  thread, 0.47 s on two at load 6-9), but a torch net on one thread gets a third of a 2-core
-  machine beside a 2-process hog (the scheduler shares a core per thread), where two threads
-  that sleep at once at a barrier (``OMP_WAIT_POLICY=PASSIVE``) get half of it and waste
-  little while a partner is parked. Passive waits cost idle speed (small torch nets 1.2-1.7x
-  slower), so they are chosen only when the start finds the machine busy, and only while
-  torch is not loaded yet (its OpenMP runtime reads them once): ``at_start`` then sets them in
-  this process's environment, which the trial workers inherit.
+- **torch on every usable core, waiting passively, when the machine is crowded at the start**
+  (busy, with :data:`CROWDED` or more runnable tasks of others per core, counted from
+  ``procs_running``): fewer threads than cores is the only fix for pthreads OpenBLAS
+  (digits/logreg 0.02 s on one thread, 0.47 s on two at load 6-9), and for torch beside a hog
+  of one task per core (quick's mlp and cnn 1.9x and 2.6x their idle time on one thread, 2.4x
+  and 3.0x on two waiting passively). Among many runnable tasks, though, the scheduler shares
+  the cores per thread, so one thread gets a small slice; two that sleep at once at a barrier
+  (``OMP_WAIT_POLICY=PASSIVE``) get twice it and waste little while a partner is parked (a
+  slice of quick at load 7-12: 136 s against 209 s on one thread). Passive waits cost idle
+  speed (small torch nets 1.2-1.7x slower), so they are chosen only when the start finds the
+  machine crowded, and only while torch is not loaded yet (its OpenMP runtime reads them
+  once): ``at_start`` then sets them in this process's environment, which the trial workers
+  inherit. Where the count is unknown (no ``/proc/stat``, or our CPUs are a part of the host's)
+  a busy machine counts as crowded.
 
 ``HARNESS_THREADS`` names the policy: ``auto`` (the default, above), ``free`` (the free cores
 for every family, short spins: the policy before torch got passive waits) and ``all`` (the
@@ -62,6 +67,10 @@ PROC_STAT = "/proc/stat"
 
 #: The shortest window over which ``/proc/stat`` is read (its counters tick at 100 Hz).
 PROBE_S = 0.05
+#: Runnable tasks of other work per usable core from which torch trials take every core,
+#: waiting passively (:attr:`CpuState.crowded`): at 1 per core (quick beside an all-core hog)
+#: one thread did better, at 3.5-6 per core (load 7-12 on 2 cores) every core did.
+CROWDED = 2.0
 
 
 def policy(environ=None) -> str:
@@ -242,6 +251,17 @@ def _cpu_ticks(cpus, stat: str) -> dict[int, tuple[int, int]] | None:
     return out or None
 
 
+def _procs_running(stat: str) -> int | None:
+    """The tasks runnable on the whole host right now (``procs_running`` of ``/proc/stat``)."""
+    try:
+        for line in Path(stat).read_text().splitlines():
+            if line.startswith("procs_running "):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def _own_cpu_s() -> float:
     """CPU seconds of this process and of the children it has reaped (git, ...)."""
     t = os.times()
@@ -257,14 +277,16 @@ class LoadProbe:
         self.cpus = set(getaffinity(0)) if getaffinity else set(range(os.cpu_count() or 1))
         self.t0, self.own0 = time.monotonic(), _own_cpu_s()
         self.ticks0 = _cpu_ticks(self.cpus, stat)
+        self.running = [_procs_running(stat)]
 
     def busy(self, min_s: float = PROBE_S) -> float | None:
         """Cores' worth of CPU others used (0 .. number of our CPUs); None without ``/proc/stat``."""
         if self.ticks0 is None:
             return None
-        wait = min_s - (time.monotonic() - self.t0)
-        if wait > 0:
-            time.sleep(wait)
+        while (wait := min_s - (time.monotonic() - self.t0)) > 0:  # counting runnable tasks meanwhile
+            time.sleep(min(wait, min_s / 4))
+            self.running.append(_procs_running(self.stat))
+        self.running.append(_procs_running(self.stat))
         ticks1 = _cpu_ticks(self.cpus, self.stat)
         wall, own = time.monotonic() - self.t0, _own_cpu_s() - self.own0
         if not ticks1:
@@ -276,6 +298,15 @@ class LoadProbe:
                 busy += (b1 - b0) / (a1 - a0)
         busy -= own / wall if wall > 0 else 0.0
         return round(min(max(busy, 0.0), float(len(self.cpus))), 2)
+
+    def runnable(self, host_cpus: int | None = None) -> float | None:
+        """Tasks of other work that were runnable while the probe ran (the lower median of its
+        counts, less this process, which runs as it reads them); None when unknown, or when our CPUs are
+        a part of the host's (the count is the whole host's: it would blame us for others' cores)."""
+        counts = sorted(n for n in self.running if n is not None)
+        if not counts or len(self.cpus) < (host_cpus or os.cpu_count() or 1):
+            return None
+        return max(0.0, counts[(len(counts) - 1) // 2] - 1.0)
 
 
 # --- the policy -------------------------------------------------------------------------------
@@ -289,6 +320,7 @@ class CpuState:
     busy: float | None = None  # cores of ours kept busy by other work (None: unknown)
     policy: str = "auto"
     passive_torch: bool = False  # torch's OpenMP pool waits passively (set before it loaded)
+    runnable: float | None = None  # tasks of other work runnable at the start (None: unknown)
 
     @property
     def others(self) -> float:
@@ -304,6 +336,14 @@ class CpuState:
         """Would a pool of every usable core compete with other work for at least half a core?"""
         return self.others >= 0.5
 
+    @property
+    def crowded(self) -> bool:
+        """Busy with at least :data:`CROWDED` runnable tasks of others per usable core (or busy,
+        with the count unknown): there a torch pool of every core, waiting passively, gets a
+        larger share than one thread and pays for its stalls; beside a hog of one task per
+        core it does not (see the module's docstring)."""
+        return self.oversubscribed and (self.runnable is None or self.runnable >= CROWDED * self.usable)
+
     def threads(self, n_jobs: int = 1, torch: bool = False) -> int:
         """Threads per trial. Parallel jobs share the usable cores (cores ÷ jobs); a single job
         takes the cores other work leaves free (at least one), and a torch trial every usable
@@ -318,7 +358,8 @@ class CpuState:
         """The fields run.json's environment keeps."""
         return {"usable_cores": self.usable, "load_at_start": self.load_1m, "busy_cores_at_start": self.busy,
                 "thread_policy": self.policy, "threads_default": self.threads(),
-                "threads_default_torch": self.threads(torch=True), "torch_waits_passively": self.passive_torch}
+                "threads_default_torch": self.threads(torch=True), "torch_waits_passively": self.passive_torch,
+                "runnable_at_start": self.runnable}
 
     def warning(self) -> str | None:
         """One line when other work competes for our cores, else None."""
@@ -343,7 +384,8 @@ def observe(probe: LoadProbe | None = None, min_s: float = PROBE_S) -> CpuState:
     """The cores and load now (reads ``/proc/stat`` over ``min_s`` from the probe's start)."""
     mode = policy()
     probe = probe or LoadProbe()
-    return CpuState(usable=usable_cores(), load_1m=load_average(), busy=probe.busy(min_s), policy=mode)
+    busy = probe.busy(min_s)
+    return CpuState(usable=usable_cores(), load_1m=load_average(), busy=busy, policy=mode, runnable=probe.runnable())
 
 
 def at_start(stream=None, n_jobs: int = 1) -> CpuState:
@@ -353,7 +395,7 @@ def at_start(stream=None, n_jobs: int = 1) -> CpuState:
     global _current, _warned
     state = observe()
     if state.policy == "auto" and n_jobs <= 1:
-        state = replace(state, passive_torch=busy_pool_env(state.oversubscribed))
+        state = replace(state, passive_torch=busy_pool_env(state.crowded))
     _current = state
     line = state.warning() if n_jobs <= 1 and not _warned else None
     if line:

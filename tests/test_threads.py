@@ -124,6 +124,30 @@ def test_load_probe_leaves_out_our_own_cpu_time(tmp_path, monkeypatch):
     assert probe.busy(min_s=0.01) == 0.0
 
 
+def test_load_probe_counts_the_runnable_tasks_of_others(tmp_path, monkeypatch):
+    """procs_running, less the probe's own process, at the lower median of the window's counts."""
+    stat, read = tmp_path / "stat", cpus._procs_running
+    counts = iter([3, 9, 3, 3, 3, 3, 3, 3, 3, 3])  # one spike among the window's readings
+    monkeypatch.setattr(cpus, "_procs_running", lambda path: next(counts))
+    _stat(stat, {0: (0, 100), 1: (0, 100)})
+    probe = cpus.LoadProbe(stat=str(stat), getaffinity=lambda pid: {0, 1})
+    probe.busy(min_s=0.02)
+    assert probe.runnable(host_cpus=2) == 2.0
+    assert probe.runnable(host_cpus=8) is None  # our 2 CPUs of 8: the host's count says nothing of ours
+    _stat(stat, {0: (0, 100)})
+    (stat.parent / "real").write_text(stat.read_text() + "procs_running 5\nprocs_blocked 0\n")
+    assert read(str(stat.parent / "real")) == 5 and read(str(stat)) is None
+
+
+def test_torch_waits_passively_only_among_many_runnable_tasks():
+    """Beside a hog of one task per core, one thread did better; among many, every core did."""
+    hog = cpus.CpuState(usable=2, load_1m=2.0, busy=2.0, runnable=2.0)
+    assert hog.oversubscribed and not hog.crowded
+    assert cpus.CpuState(usable=2, load_1m=9.0, busy=2.0, runnable=8.0).crowded
+    assert cpus.CpuState(usable=2, load_1m=9.0, busy=2.0).crowded  # count unknown: as before
+    assert not cpus.CpuState(usable=2, load_1m=0.1, busy=0.0, runnable=9.0).crowded  # idle cores
+
+
 def test_load_probe_without_proc_stat_is_unknown(tmp_path):
     assert cpus.LoadProbe(stat=str(tmp_path / "none"), getaffinity=lambda pid: {0}).busy(0.0) is None
 
@@ -278,6 +302,16 @@ def test_a_busy_start_runs_torch_trials_on_every_usable_core(compose, tmp_path, 
     assert {r["threads"] for r in records} == {3}
     _, _, _, classical = _run(compose, tmp_path, "logreg")
     assert {r["threads"] for r in classical} == {1}
+
+
+def test_beside_a_hog_of_one_task_per_core_torch_trials_take_the_free_cores(compose, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_THREADS", "auto")
+    monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=3, load_1m=3.0, busy=3.0, runnable=3.0))
+    monkeypatch.setattr(cpus, "busy_pool_env", lambda busy: busy)  # as if torch were not loaded yet
+    _, err, env, records = _run(compose, tmp_path, "torch", "model=perceptron_torch")
+    assert "warning: the machine is busy" in err and "passively" not in err
+    assert env["threads_default_torch"] == 1 and not env["torch_waits_passively"] and env["runnable_at_start"] == 3.0
+    assert {r["threads"] for r in records} == {1}
 
 
 def test_an_idle_start_is_quiet_and_uses_every_usable_core(compose, tmp_path, monkeypatch):
