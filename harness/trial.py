@@ -234,12 +234,13 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
     sync = _sync_for(rec["device"])
     try:
         est = _estimator(trial, rec, ctx, feats)
-        if "torch" in type(est).__module__:  # loaded now, so thread_limit pins its pool from the first trial
+        torch_model = "torch" in type(est).__module__
+        if torch_model:  # loaded now, so thread_limit pins its pool from the first trial
             import torch  # noqa: F401
         takes_validation = _takes_validation(est)
         if trial.tuning:  # the search runs here, inside the trial and its limits; est is the chosen one
             est = _tuned(trial, rec, ctx, feats, (X_fit, y_fit), (X_val, y_val), takes_validation)
-        with thread_limit(rec["threads"]) as n_threads:
+        with thread_limit(rec["threads"], torch_model) as n_threads:
             rec["threads"] = n_threads
             reset = reset_peak_rss()
             rss_before = rss_mb()

@@ -51,6 +51,48 @@ def test_thread_limit_sets_blas_pools():
         assert all(p["num_threads"] == 1 for p in threadpool_info())
 
 
+
+class _Lib:
+    def __init__(self, internal_api, filepath, num_threads=2):
+        self.internal_api, self.filepath, self.num_threads = internal_api, filepath, num_threads
+
+    def set_num_threads(self, n):
+        self.num_threads = n
+
+
+class _Pools:
+    def __init__(self, *libs):
+        self.lib_controllers = list(libs)
+
+
+def test_two_openblas_copies_leave_the_threads_to_scipys():
+    numpy_blas = _Lib("openblas", "/site-packages/numpy.libs/libscipy_openblas64_-x.so")
+    scipy_blas = _Lib("openblas", "/site-packages/scipy.libs/libscipy_openblas-y.so")
+    gomp = _Lib("openmp", "/site-packages/scikit_learn.libs/libgomp-z.so")
+    measure._one_openblas_pool(_Pools(numpy_blas, scipy_blas, gomp), 2)
+    assert (numpy_blas.num_threads, scipy_blas.num_threads, gomp.num_threads) == (1, 2, 2)
+
+
+def test_one_openblas_copy_or_one_thread_is_left_alone():
+    only = _Lib("openblas", "/usr/lib/libopenblas.so")
+    measure._one_openblas_pool(_Pools(only, _Lib("openmp", "/usr/lib/libgomp.so")), 2)
+    assert only.num_threads == 2
+    a, b = _Lib("openblas", "/a/libopenblas.so", 1), _Lib("openblas", "/b/libopenblas.so", 1)
+    measure._one_openblas_pool(_Pools(a, b), 1)
+    assert (a.num_threads, b.num_threads) == (1, 1)
+
+
+def test_thread_limit_puts_the_capped_copy_back_on_the_way_out():
+    import scipy.linalg  # noqa: F401 - loads scipy's OpenBLAS beside numpy's (PyPI wheels)
+    from threadpoolctl import threadpool_info
+
+    before = sorted((p["filepath"], p["num_threads"]) for p in threadpool_info())
+    with measure.thread_limit(2):
+        inside = {p["filepath"]: p["num_threads"] for p in threadpool_info() if p["internal_api"] == "openblas"}
+    assert sorted((p["filepath"], p["num_threads"]) for p in threadpool_info()) == before
+    if len(inside) > 1:  # wheels: numpy's copy on one thread, scipy's on two
+        assert sorted(inside.values()) == [1, 2]
+
 def test_rss_now_is_below_or_at_the_peak():
     measure.reset_peak_rss()
     assert 0 < measure.rss_mb() <= measure.peak_rss_mb() + 1.0
@@ -169,3 +211,16 @@ def test_records_are_fsynced_at_most_once_per_sync_period(tmp_path, monkeypatch)
         writer.predictions(f"t{i}", np.array([0]), np.array([0]))
         writer.record({"trial_id": f"t{i}"})
     assert len(synced) == 3
+
+
+def test_a_torch_model_gets_the_threads_and_every_other_pool_one():
+    import scipy.linalg  # noqa: F401
+    import torch
+    from threadpoolctl import threadpool_info
+
+    before = torch.get_num_threads()
+    with measure.thread_limit(2, torch_model=True) as n:
+        assert n == 2 and torch.get_num_threads() == 2
+        blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(t == 1 for t in blas)
+    assert torch.get_num_threads() == before
