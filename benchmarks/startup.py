@@ -9,7 +9,9 @@ interpreter's start and every import count; each is timed ``--repeats`` times (m
 - ``harness plan suite=quick`` (goal: at most 1 s), with the model checks a first plan remembers
   (``harness/paramcheck.py``); that first plan's time is printed beside it;
 - ``harness run suite=smoke`` (goal: at most 2x the sum of its trials' own times, ``fit_s +
-  predict_s + features_s`` from its records), and the same run with ``report=false``;
+  predict_s + features_s`` from its records), and the same run with ``report=false``; beside
+  them, a plain scikit-learn script doing the same six fits (load, split, scale, fit, predict,
+  score), which is the floor any Python tool pays: interpreter, imports, data;
 - ``harness report`` of a quick run (goal: at most 3 s). Without ``--report-run``, a run of the
   quick suite is made first through the API, each trial shrunk to a few steps, so that the
   report has a quick run's shape (its trials, splits, predictions and curves) in a minute or so;
@@ -54,6 +56,32 @@ CPU: dict[str, list[float]] = {}
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+#: the smoke suite's six trials as a plain script: what any Python tool pays to run them
+PLAIN_SMOKE = """
+from sklearn.datasets import load_digits, make_moons
+from sklearn.linear_model import LogisticRegression, Perceptron
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+for X, y in (load_digits(return_X_y=True), make_moons(n_samples=1000, noise=0.2, random_state=0)):
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    for model in (LogisticRegression(max_iter=1000), Perceptron(max_iter=1000, tol=1e-3),
+                  KNeighborsClassifier(n_neighbors=5, weights="distance")):
+        make_pipeline(StandardScaler(), model).fit(Xtr, ytr).score(Xte, yte)
+"""
+
+
+def _plain(env: dict, cwd: Path) -> float:
+    """Seconds of wall time of the plain script in a subprocess."""
+    cpu, t0 = _children_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-c", PLAIN_SMOKE], check=True, capture_output=True, env=env, cwd=cwd)
+    seconds = time.perf_counter() - t0
+    CPU.setdefault("plain", []).append(_children_cpu() - cpu)
+    return seconds
 
 
 def _harness(args: list[str], env: dict, cwd: Path) -> float:
@@ -116,7 +144,8 @@ def make_quick_run(results: Path) -> Path:
 
 def _line(what: str, times: list[float], goal: str, met: bool, extra: str = "") -> None:
     """One figure: wall min and median, the median's CPU time, the goal and whether the median meets it."""
-    cpu = CPU.get(what.split()[1] if what.startswith("harness") else "run", [])[-len(times):]
+    key = what.split()[1] if what.startswith("harness") else "plain" if what.startswith("plain") else "run"
+    cpu = CPU.get(key, [])[-len(times):]
     print(f"{what:<32} min {min(times):6.2f} s  median {statistics.median(times):6.2f} s  "
           f"(cpu {statistics.median(cpu):5.2f} s)   goal {goal:<18} {'met' if met else 'NOT met'}"
           f"{('   ' + extra) if extra else ''}", flush=True)
@@ -150,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(first plan, checks not yet remembered: {first:.2f} s)")
 
         results = tmp / "results"
+        plain = [_plain(env, tmp) for _ in range(ns.repeats)]
         walls, own = [], []
         for i in range(ns.repeats):
             walls.append(_harness(["run", "suite=smoke", f"results_dir={results}", f"run_id=smoke{i}",
@@ -162,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                       env, tmp, ns.repeats)
         ratio = statistics.median(bare) / max(statistics.median(own), 1e-9)
         _line("  the same, report=false", bare, f"<= {SMOKE_GOAL_RATIO:g}x its trials", ratio <= SMOKE_GOAL_RATIO,
-              f"({ratio:.1f}x)")
+              f"({ratio:.1f}x; {statistics.median(bare) - statistics.median(plain):.2f} s over the plain script)")
+        ratio = statistics.median(plain) / max(statistics.median(own), 1e-9)
+        _line("plain script, the same 6 fits", plain, f"<= {SMOKE_GOAL_RATIO:g}x its trials", ratio <= SMOKE_GOAL_RATIO,
+              f"({ratio:.1f}x: the floor)")
 
         if ns.report_run:
             run_dir, label = ns.report_run.resolve(), "a quick run"

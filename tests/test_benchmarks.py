@@ -20,7 +20,8 @@ CASES = {
     "stress_resume.py --trials 20 --kills 1": r"parallel/sequential wall ratio: \d",
     "startup.py --repeats 1 --report-suite smoke": (
         r"harness --help +min +\d+\.\d+ s[\s\S]*harness plan suite=quick +min +\d+\.\d+ s[\s\S]*"
-        r"its trials' own time \d+\.\d+ s: \d+\.\dx[\s\S]*harness report \(the smoke run\) +min +\d+\.\d+ s"),
+        r"its trials' own time \d+\.\d+ s: \d+\.\dx[\s\S]*over the plain script[\s\S]*"
+        r"plain script, the same 6 fits +min +\d+\.\d+ s[\s\S]*harness report \(the smoke run\) +min +\d+\.\d+ s"),
     "trainer_overhead.py --models perceptron_torch --repeats 1 --seconds 0.2": r"perceptron_torch\s+\d+\s",
     "time_to_accuracy.py --model mlp --seeds 0 --no-naive": r"test \d+\.\d ± \d+\.\d%",
 }
