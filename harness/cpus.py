@@ -16,7 +16,10 @@ A trial that does not pin ``device.threads`` runs with the thread count this mod
   load their OpenMP runtimes, unless the user set it or ``OMP_WAIT_POLICY``): a pool thread
   waiting at a barrier spins 10,000 rounds, then sleeps. The default, 300,000, burns a core
   another job needs whenever the scheduler parks a partner thread: digits/mlp on 2 threads
-  beside a 2-core hog fit in 215 s with it and 37-42 s with 10,000, at the same idle speed.
+  beside a 2-core hog fit in 215 s with it and 37-42 s with 10,000. Torch's runtime loads
+  later, at the first torch trial: when the start finds the machine idle, ``at_start`` takes the
+  short spin out of the environment first (:func:`idle_pool_env`), since small torch nets ran
+  slower idle with it (quick's mlp 50-103 s against 38-41 s);
 - **torch on every usable core, waiting passively, when the machine is crowded at the start**
   (busy, with :data:`CROWDED` or more runnable tasks of others per core, counted from
   ``procs_running``): fewer threads than cores is the only fix for pthreads OpenBLAS
@@ -124,6 +127,27 @@ def busy_pool_env(busy: bool) -> bool:
                     os.environ[k] = v
             _saved = None
     return _passive(os.environ)
+
+
+_idle_spin: str | None = None  # our GOMP_SPINCOUNT, while idle_pool_env keeps it from torch
+
+
+def idle_pool_env(idle: bool) -> bool:
+    """When the machine is ``idle`` at the start, leave torch's OpenMP runtime its own spin (take
+    our short :data:`POOL_ENV` spin out of ``os.environ`` until a start finds the machine busy):
+    a small torch net steps through many short parallel regions, and threads that sleep between
+    them cost a wake-up each (quick's mlp, idle, took 50-103 s in four whole runs with the short
+    spin against 38-41 s in three with the default). Only while torch is not loaded yet and never
+    over the user's value. Returns whether torch's pool will spin as its runtime does by default."""
+    global _idle_spin
+    if "torch" not in sys.modules:
+        ours = _ours.get("GOMP_SPINCOUNT")
+        if idle and _idle_spin is None and ours is not None and os.environ.get("GOMP_SPINCOUNT") == ours:
+            _idle_spin = os.environ.pop("GOMP_SPINCOUNT")
+        elif not idle and _idle_spin is not None:
+            os.environ.setdefault("GOMP_SPINCOUNT", _idle_spin)
+            _idle_spin = None
+    return not any(k in os.environ for k in USER_POOL_ENV)
 
 
 def _passive(environ) -> bool:
@@ -321,6 +345,7 @@ class CpuState:
     policy: str = "auto"
     passive_torch: bool = False  # torch's OpenMP pool waits passively (set before it loaded)
     runnable: float | None = None  # tasks of other work runnable at the start (None: unknown)
+    default_spin_torch: bool = False  # torch's OpenMP pool spins as its runtime does (idle at the start)
 
     @property
     def others(self) -> float:
@@ -359,7 +384,7 @@ class CpuState:
         return {"usable_cores": self.usable, "load_at_start": self.load_1m, "busy_cores_at_start": self.busy,
                 "thread_policy": self.policy, "threads_default": self.threads(),
                 "threads_default_torch": self.threads(torch=True), "torch_waits_passively": self.passive_torch,
-                "runnable_at_start": self.runnable}
+                "runnable_at_start": self.runnable, "torch_spins_default": self.default_spin_torch}
 
     def warning(self) -> str | None:
         """One line when other work competes for our cores, else None."""
@@ -395,7 +420,8 @@ def at_start(stream=None, n_jobs: int = 1) -> CpuState:
     global _current, _warned
     state = observe()
     if state.policy == "auto" and n_jobs <= 1:
-        state = replace(state, passive_torch=busy_pool_env(state.crowded))
+        spin = idle_pool_env(not state.oversubscribed)
+        state = replace(state, passive_torch=busy_pool_env(state.crowded), default_spin_torch=spin)
     _current = state
     line = state.warning() if n_jobs <= 1 and not _warned else None
     if line:
