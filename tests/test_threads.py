@@ -24,6 +24,7 @@ def _keep_run_state(monkeypatch):
     monkeypatch.setattr(cpus, "_current", cpus._current)
     monkeypatch.setattr(cpus, "_warned", False)
     monkeypatch.setattr(cpus, "_saved", cpus._saved)
+    monkeypatch.setattr(cpus, "_idle_spin", cpus._idle_spin)
     monkeypatch.setattr(cpus, "_ours", dict(cpus._ours))
     for k in cpus.USER_POOL_ENV:
         if k in os.environ:
@@ -206,6 +207,35 @@ def test_a_busy_start_makes_torch_wait_passively_and_an_idle_one_puts_it_back(mo
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and os.environ["GOMP_SPINCOUNT"] == "0"
     assert cpus.busy_pool_env(False) is False
     assert "OMP_WAIT_POLICY" not in os.environ and os.environ["GOMP_SPINCOUNT"] == "10000"
+
+
+def test_an_idle_start_leaves_torch_its_own_spin_and_a_busy_one_puts_the_short_spin_back(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # torch's runtime not loaded yet
+    for k in (*cpus.USER_POOL_ENV, "HARNESS_THREADS"):
+        monkeypatch.delenv(k, raising=False)
+    cpus.set_pool_env()
+    assert cpus.idle_pool_env(True) is True and "GOMP_SPINCOUNT" not in os.environ
+    assert cpus.idle_pool_env(True) is True  # a second idle start: still the runtime's own
+    assert cpus.idle_pool_env(False) is False and os.environ["GOMP_SPINCOUNT"] == "10000"
+    assert cpus.busy_pool_env(True) is True  # after it, a crowded start still turns passive
+    monkeypatch.setenv("GOMP_SPINCOUNT", "500")  # the user's: left as it is
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    assert cpus.idle_pool_env(True) is False and os.environ["GOMP_SPINCOUNT"] == "500"
+
+
+def test_at_start_records_which_spin_torch_gets(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    for k in (*cpus.USER_POOL_ENV, "HARNESS_THREADS"):
+        monkeypatch.delenv(k, raising=False)
+    cpus.set_pool_env()
+    monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=2, busy=0.0, runnable=0.0))
+    idle = cpus.at_start()
+    assert idle.default_spin_torch and idle.record()["torch_spins_default"] is True
+    assert "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=2, busy=2.0, runnable=2.0))
+    hog = cpus.at_start()  # beside a hog of one task per core: short spins, not passive
+    assert not hog.default_spin_torch and not hog.passive_torch
+    assert os.environ["GOMP_SPINCOUNT"] == "10000"
 
 
 def test_a_busy_start_leaves_the_users_wait_policy_and_a_loaded_torch_alone(monkeypatch):
