@@ -19,7 +19,7 @@ A trial that does not pin ``device.threads`` runs with the thread count this mod
   beside a 2-core hog fit in 215 s with it and 37-42 s with 10,000. Torch's runtime loads
   later, at the first torch trial: when the start finds the machine idle, ``at_start`` takes the
   short spin out of the environment first (:func:`idle_pool_env`), since small torch nets ran
-  slower idle with it (quick's mlp 50-103 s against 38-41 s);
+  slower idle with it (quick's mlp 51-103 s against 38-39 s);
 - **torch on every usable core, waiting passively, when the machine is crowded at the start**
   (busy, with :data:`CROWDED` or more runnable tasks of others per core, counted from
   ``procs_running``): fewer threads than cores is the only fix for pthreads OpenBLAS
@@ -136,8 +136,8 @@ def idle_pool_env(idle: bool) -> bool:
     """When the machine is ``idle`` at the start, leave torch's OpenMP runtime its own spin (take
     our short :data:`POOL_ENV` spin out of ``os.environ`` until a start finds the machine busy):
     a small torch net steps through many short parallel regions, and threads that sleep between
-    them cost a wake-up each (quick's mlp, idle, took 50-103 s in four whole runs with the short
-    spin against 38-41 s in three with the default). Only while torch is not loaded yet and never
+    them cost a wake-up each (quick's mlp, idle, took 51-103 s in four whole runs with the short
+    spin against 38-39 s in two with the runtime's own, and 43-45 s in two with this). Only while torch is not loaded yet and never
     over the user's value. Returns whether torch's pool will spin as its runtime does by default."""
     global _idle_spin
     if "torch" not in sys.modules:
