@@ -137,8 +137,9 @@ def idle_pool_env(idle: bool) -> bool:
     our short :data:`POOL_ENV` spin out of ``os.environ`` until a start finds the machine busy):
     a small torch net steps through many short parallel regions, and threads that sleep between
     them cost a wake-up each (quick's mlp, idle, took 51-103 s in four whole runs with the short
-    spin against 38-39 s in two with the runtime's own, and 43-45 s in two with this). Only while torch is not loaded yet and never
-    over the user's value. Returns whether torch's pool will spin as its runtime does by default."""
+    spin against 38-39 s in two with the runtime's own, and 43-45 s in two with this). Only while
+    torch is not loaded yet and never over the user's value. Returns whether torch's pool will spin
+    as its runtime does by default."""
     global _idle_spin
     if "torch" not in sys.modules:
         ours = _ours.get("GOMP_SPINCOUNT")

@@ -239,7 +239,7 @@ def run_trial(trial: Trial, data: Dataset, feats: Features, ctx: dict) -> Outcom
             import torch  # noqa: F401
         takes_validation = _takes_validation(est)
         if trial.tuning:  # the search runs here, inside the trial and its limits; est is the chosen one
-            est = _tuned(trial, rec, ctx, feats, (X_fit, y_fit), (X_val, y_val), takes_validation)
+            est = _tuned(trial, rec, ctx, feats, (X_fit, y_fit), (X_val, y_val), takes_validation, torch_model)
         with thread_limit(rec["threads"], torch_model) as n_threads:
             rec["threads"] = n_threads
             reset = reset_peak_rss()
@@ -289,7 +289,8 @@ def _estimator(trial: Trial, rec: dict, ctx: dict, feats: Features):
     return est
 
 
-def _tuned(trial: Trial, rec: dict, ctx: dict, feats: Features, fit_part, val_part, takes_validation: bool):
+def _tuned(trial: Trial, rec: dict, ctx: dict, feats: Features, fit_part, val_part, takes_validation: bool,
+           torch_model: bool = False):
     """A tuned trial's model: its search space searched on the validation carve (harness/tuning.py),
     every candidate fitted on the fit part under the trial's thread limit; the chosen one, unfitted."""
     (X_fit, y_fit), (X_val, y_val) = fit_part, val_part
@@ -307,7 +308,7 @@ def _tuned(trial: Trial, rec: dict, ctx: dict, feats: Features, fit_part, val_pa
     def score(est) -> float:
         return float(np.mean(np.asarray(est.predict(X_val)) == y_val))
 
-    with thread_limit(rec["threads"]):
+    with thread_limit(rec["threads"], torch_model):
         return make(tune(trial, make, fit, score, rec))
 
 
