@@ -32,6 +32,8 @@ DEEP_COLUMNS = (
 #: from ``fit_s`` (the chosen model's fit); ``tuning_candidates`` the candidates it tried.
 TUNING_COLUMNS = ("tuning", "tuning_budget", "tuning_budget_s", "tuning_of", "tuned_params", "tuning_s",
                   "tuning_candidates")
+#: The values of ``tuning``.
+DEFAULT, TUNED = TUNINGS = ("default", "tuned")
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")
 #: ``interrupted``: a SIGINT/SIGTERM stopped the trial; ``resume=RUN_DIR`` runs it again.

@@ -32,6 +32,7 @@ from omegaconf import DictConfig
 
 from harness.config import plain
 from harness.errors import UserError
+from harness.schema import DEFAULT, TUNED
 
 TYPES = ("float", "int", "categorical")
 #: The keys a parameter's range may have, by its type.
@@ -40,7 +41,6 @@ KEYS = {"float": {"type", "low", "high", "log"}, "int": {"type", "low", "high", 
 #: Parameters the trial sets itself (its seed, its device, the input's shape, its target).
 RESERVED = ("random_state", "device", "input_shape", "target_accuracy")
 INSTALL = 'pip install "harness[tune]"'
-DEFAULT, TUNED = "default", "tuned"
 
 
 def _number(value: Any) -> bool:

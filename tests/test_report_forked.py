@@ -1,9 +1,11 @@
 """Figures drawn in forked children: the same bytes as drawn here, errors kept as notes, a child
-that dies costs nothing, and no fork where it is not safe."""
+that dies or a task that will not pickle costs nothing, the workers warmed before their first
+task, the longest tasks handed out first, and no fork where it is not safe."""
 
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import pytest
 
@@ -14,8 +16,23 @@ from test_report_layout import report_dir  # noqa: F401  (a fixture: a run of te
 PARENT = os.getpid()
 
 
-def _value(i):
-    return lambda: f"figure {i} from {'a child' if os.getpid() != PARENT else 'here'}"
+def _where(i):
+    return f"figure {i} from {'a child' if os.getpid() != PARENT else 'here'}"
+
+
+def _value(i):  # a task as figures makes one: a module function and its data, which pickle
+    return partial(_where, i)
+
+
+WARMED = []
+
+
+def _warm():
+    WARMED.append(os.getpid())
+
+
+def _warmed():
+    return f"warmed {WARMED == [os.getpid()]}"
 
 
 def _fails():
@@ -28,6 +45,11 @@ def _dies_in_a_child():
     return "drawn here"
 
 
+def _run(tasks, workers):
+    with forked.Pool(workers) as pool:
+        return pool.run(tasks)
+
+
 @pytest.fixture
 def forking(monkeypatch):
     monkeypatch.setattr(forked, "can_fork", lambda: True)  # the test process may have imported torch
@@ -35,20 +57,58 @@ def forking(monkeypatch):
 
 @pytest.mark.usefixtures("forking")
 def test_results_come_back_in_order_from_children():
-    got = forked.run([_value(i) for i in range(5)], workers=2)
+    got = _run([_value(i) for i in range(5)], workers=2)
     assert got == [(True, f"figure {i} from a child") for i in range(5)]
 
 
 @pytest.mark.usefixtures("forking")
 def test_an_error_is_returned_not_raised_and_a_dead_child_is_redone_here():
-    got = forked.run([_fails, _dies_in_a_child, lambda: None], workers=2)
+    got = _run([_fails, _dies_in_a_child, partial(type(None))], workers=2)
     assert got == [(False, "ValueError: no data to draw"), (True, "drawn here"), (True, None)]
 
 
+@pytest.mark.usefixtures("forking")
+def test_a_task_that_will_not_pickle_is_drawn_here():
+    got = _run([_value(0), lambda: _where(1)], workers=2)
+    assert got == [(True, "figure 0 from a child"), (True, "figure 1 from here")]
+
+
+@pytest.mark.usefixtures("forking")
+def test_workers_fork_at_once_and_warm_up_before_the_first_task():
+    with forked.Pool(2, _warm) as pool:
+        assert WARMED == []  # the warm-up runs in the children, not here
+        got = pool.run([_warmed, _warmed, _warmed])
+    assert got == [(True, "warmed True")] * 3
+
+
+class _Recorder:
+    """An executor that runs each task here when submitted, and keeps the order it got them in."""
+
+    def __init__(self):
+        self.order = []
+
+    def submit(self, fn, task):
+        from concurrent.futures import Future
+
+        self.order.append(task.args[0])
+        future = Future()
+        future.set_result(fn(task))
+        return future
+
+
+def test_the_longest_tasks_are_handed_out_first():
+    pool = forked.Pool(0)
+    pool._executor = _Recorder()
+    weight = {0: 0, 1: 3, 2: 0, 3: 2}
+    got = pool.run([_value(i) for i in range(4)], first=weight.get)
+    assert pool._executor.order == [1, 3, 0, 2]  # by weight, then as given
+    assert got == [(True, f"figure {i} from here") for i in range(4)]  # results in the order given
+
+
 def test_one_worker_or_no_fork_runs_here(monkeypatch):
-    assert forked.run([_value(0), _value(1)], workers=1) == [(True, "figure 0 from here"), (True, "figure 1 from here")]
+    assert _run([_value(0), _value(1)], workers=1) == [(True, "figure 0 from here"), (True, "figure 1 from here")]
     monkeypatch.setattr(forked, "can_fork", lambda: False)
-    assert forked.run([_value(0), _fails], workers=4) == [(True, "figure 0 from here"),
+    assert _run([_value(0), _fails], workers=4) == [(True, "figure 0 from here"),
                                                            (False, "ValueError: no data to draw")]
 
 

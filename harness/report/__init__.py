@@ -63,23 +63,32 @@ def write_report(run_dirs, out: Path | str | None = None, plots: bool = True) ->
     is a UserError naming the path.
     """
     from harness import store
+    from harness.report import figures, forked
     from harness.report.content import build
 
     try:
         dirs = store.run_dirs(run_dirs)
-        records, infos = store.load(dirs), [store.read_run_info(d) for d in dirs]
-        report = build(dirs, records, infos)
-        report.notes += unfinished(dirs, records, infos)
     except OSError as exc:
-        raise UserError(f"cannot read {exc.filename or ', '.join(map(str, run_dirs))}: "
-                        f"{exc.strerror or exc}") from None
-    out_dir = Path(out) if out else dirs[0]
-    try:
-        return _write(report, out_dir, dirs, plots)
-    except OSError as exc:
-        where = exc.filename or out_dir
-        raise UserError(f"cannot write the report to {out_dir} ({where}: {exc.strerror or exc}); "
-                        "pass --out with a writable directory") from None
+        raise _cannot_read(exc, run_dirs) from None
+    # the figure workers fork now and warm up while the tables are built (see forked.Pool)
+    with forked.Pool(figures.workers() if plots else 0, figures.warm) as pool:
+        try:
+            records, infos = store.load(dirs), [store.read_run_info(d) for d in dirs]
+            report = build(dirs, records, infos)
+            report.notes += unfinished(dirs, records, infos)
+        except OSError as exc:
+            raise _cannot_read(exc, run_dirs) from None
+        out_dir = Path(out) if out else dirs[0]
+        try:
+            return _write(report, out_dir, dirs, plots, pool)
+        except OSError as exc:
+            where = exc.filename or out_dir
+            raise UserError(f"cannot write the report to {out_dir} ({where}: {exc.strerror or exc}); "
+                            "pass --out with a writable directory") from None
+
+
+def _cannot_read(exc: OSError, run_dirs) -> UserError:
+    return UserError(f"cannot read {exc.filename or ', '.join(map(str, run_dirs))}: {exc.strerror or exc}")
 
 
 def unfinished(dirs: list[Path], records, infos: list[dict]) -> list[str]:
@@ -101,7 +110,7 @@ def unfinished(dirs: list[Path], records, infos: list[dict]) -> list[str]:
     return notes
 
 
-def _write(report, out_dir: Path, dirs: list[Path], plots: bool) -> Path:
+def _write(report, out_dir: Path, dirs: list[Path], plots: bool, pool=None) -> Path:
     from harness.report.html import build_html
     from harness.report.markdown import build_markdown
 
@@ -112,7 +121,7 @@ def _write(report, out_dir: Path, dirs: list[Path], plots: bool) -> Path:
     if plots:
         from harness.report.figures import draw
 
-        report.figures, notes = draw(report, out_dir, dirs)
+        report.figures, notes = draw(report, out_dir, dirs, pool)
         report.notes += notes
     write_summary(report.summary, out_dir)
     with atomic_write(out_dir / "report.html", "w") as fh:

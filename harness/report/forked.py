@@ -1,14 +1,16 @@
-"""Run a report's figure drawing in forked worker processes, a few at once.
+"""Draw a report's figures in forked worker processes, a few at once.
 
 Each figure costs a few hundred milliseconds of matplotlib layout and rendering (a PNG and the
 same figure as SVG), most of a report's time, and one figure never needs another: on two cores,
-two workers draw in about half the wall time. The workers are forked once the tasks exist, so
-they inherit the tasks and the report's data (nothing of them is pickled: a worker gets a task's
-index and hands back text, the SVG or what went wrong).
+two workers draw in about half the wall time. The workers are forked when a report starts, before
+its tables are built, and each warms up there (``warm``: matplotlib's figure code imported and its
+font loaded, about 0.4 s of one core) while the parent computes the tables, so that cost is off the
+report's path. A task reaches a worker pickled (a module function and the rows it draws, never a
+lambda) and comes back as text: the SVG or what went wrong.
 
 Where ``fork`` is not safe or not there (not Linux; torch already imported, whose OpenMP pool does
 not survive a fork; one usable core), the tasks run here, one after another, with the same
-results. A task whose worker died (a crash in a library) is run here too.
+results. A task whose worker died (a crash in a library) or that cannot be pickled is run here too.
 """
 
 from __future__ import annotations
@@ -16,40 +18,64 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-_TASKS: list[Callable[[], str | None]] = []  # what the forked workers inherit, by index
+Task = Callable[[], "str | None"]
 
 
-def run(tasks: list[Callable[[], str | None]], workers: int) -> list[tuple[bool, str | None]]:
-    """Each task's ``(True, its result)`` or ``(False, "Error: message")``, in the order given."""
-    global _TASKS
-    if workers <= 1 or len(tasks) <= 1 or not can_fork():
-        return [_call(task) for task in tasks]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+class Pool:
+    """``workers`` forked now (each running ``warm`` first), to run tasks given later; a context
+    manager that shuts them down. With fewer than two workers, or no safe fork, tasks run here."""
 
-    results: list[tuple[bool, str | None] | None] = [None] * len(tasks)
-    _TASKS = tasks
-    try:
-        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_by_index, i) for i in range(len(tasks))]
-            for i, future in enumerate(futures):
-                if future.exception() is None:  # else its worker died: BrokenProcessPool
-                    results[i] = future.result()
-    finally:
-        _TASKS = []
-    return [res if res is not None else _call(tasks[i]) for i, res in enumerate(results)]
+    def __init__(self, workers: int, warm: Callable[[], None] | None = None):
+        self._executor = None
+        if workers > 1 and can_fork():
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                                 initializer=_start, initargs=(warm,))
+            for _ in range(workers):  # fork every worker now: some Pythons fork one per task on demand
+                self._executor.submit(int)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def run(self, tasks: list[Task], first: Callable[[int], float] | None = None) -> list[tuple[bool, str | None]]:
+        """Each task's ``(True, its result)`` or ``(False, "Error: message")``, in the order given.
+
+        Workers take the tasks largest ``first(index)`` first (else in the order given): the longest
+        figure started last would leave one worker drawing while the other waits.
+        """
+        if self._executor is None or len(tasks) <= 1:
+            return [_call(task) for task in tasks]
+        order = sorted(range(len(tasks)), key=lambda i: -first(i)) if first else range(len(tasks))
+        futures = {i: self._executor.submit(_call, tasks[i]) for i in order}
+        # a worker that died (BrokenProcessPool) or a task that would not pickle: run it here
+        return [futures[i].result() if futures[i].exception() is None else _call(task) for i, task in enumerate(tasks)]
+
+
+def _start(warm: Callable[[], None] | None) -> None:
+    """A worker's first step: leave Ctrl-C to the parent (which shuts the pool down), then warm up."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if warm is not None:
+        warm()
 
 
 def can_fork() -> bool:
     return sys.platform.startswith("linux") and "torch" not in sys.modules
 
 
-def _call(task) -> tuple[bool, str | None]:
+def _call(task: Task) -> tuple[bool, str | None]:
     try:
         return True, task()
     except Exception as exc:  # the caller turns it into a note in the report
         return False, f"{exc.__class__.__name__}: {exc}"
-
-
-def _by_index(i: int) -> tuple[bool, str | None]:
-    return _call(_TASKS[i])

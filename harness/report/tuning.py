@@ -18,7 +18,7 @@ from harness.report import render as rd
 from harness.report.findings import Finding, Pairs, paired_numbers, subject
 from harness.report.paired import A_BETTER, B_BETTER
 from harness.report.tables import SELECT, choose
-from harness.tuning import DEFAULT, TUNED
+from harness.schema import DEFAULT, TUNED
 
 NOTE = ("Each model with a search space ran on its defaults and tuned: a search of its space (Optuna's TPE, "
         "seeded by the trial's seed, the same budget for every model) on the validation carve of each "
