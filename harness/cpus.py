@@ -18,7 +18,7 @@ A trial that does not pin ``device.threads`` runs with the thread count this mod
   another job needs whenever the scheduler parks a partner thread: digits/mlp on 2 threads
   beside a 2-core hog fit in 215 s with it and 37-42 s with 10,000. Torch's runtime loads
   later, at the first torch trial: when the start finds the machine idle, ``at_start`` takes the
-  short spin out of the environment first (:func:`idle_pool_env`), since small torch nets ran
+  short spin out of the environment first (:func:`torch_wait_env`), since small torch nets ran
   slower idle with it (quick's mlp 51-103 s against 38-39 s);
 - **torch on every usable core, waiting passively, when the machine is crowded at the start**
   (busy, with :data:`CROWDED` or more runnable tasks of others per core, counted from
@@ -105,56 +105,52 @@ def set_pool_env(environ=None) -> dict:
 
 
 _ours: dict[str, str] = {}  # what set_pool_env put in os.environ (the rest is the user's)
-_saved: dict | None = None  # os.environ's pool values before busy_pool_env set BUSY_POOL_ENV
+_saved: dict | None = None  # os.environ's pool values before torch_wait_env changed them
+
+#: How torch's OpenMP pool waits at a barrier: ``runtime``, spinning as its runtime does by
+#: default; ``spin``, a set spin count (:data:`POOL_ENV`'s short one, or the user's); ``passive``,
+#: sleeping at once (:data:`BUSY_POOL_ENV`, or the user's).
+RUNTIME, SPIN, PASSIVE = TORCH_WAITS = ("runtime", "spin", "passive")
 
 
-def busy_pool_env(busy: bool) -> bool:
-    """When ``busy``, make torch's OpenMP pool wait passively (:data:`BUSY_POOL_ENV` in
-    ``os.environ``); when not, put back what was there. Only while torch is not loaded (its
-    runtime reads them once) and never over the user's own values. Returns whether torch's
-    pool will wait passively."""
+def torch_wait_env(wait: str) -> str:
+    """Make torch's OpenMP pool wait as ``wait`` says (one of :data:`TORCH_WAITS`), by what this
+    module puts in ``os.environ`` for the runtime torch loads later; returns how it will wait.
+
+    At a start that finds the machine idle, ``runtime``: a small torch net steps through many short
+    parallel regions, and threads that sleep between them cost a wake-up each (quick's mlp, idle,
+    took 51-103 s in four whole runs with the short spin against 38-39 s in two with the runtime's
+    own, and 43-45 s in two with this). Busy, ``spin`` (what :func:`set_pool_env` set); crowded,
+    ``passive``. Each call starts from what was there before the first (one saved copy), so the
+    starts of a multirun may differ. Only while torch is not loaded yet (its runtime reads these
+    once) and never over the user's own values.
+    """
     global _saved
     if "torch" not in sys.modules:
-        users = any(k in os.environ and _ours.get(k) != os.environ[k] for k in USER_POOL_ENV)
-        if busy and _saved is None and not users:
-            _saved = {k: os.environ.get(k) for k in USER_POOL_ENV}
-            os.environ.update(BUSY_POOL_ENV)
-        elif not busy and _saved is not None:
+        if _saved is not None:
             for k, v in _saved.items():
                 if v is None:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
             _saved = None
-    return _passive(os.environ)
+        users = any(k in os.environ and _ours.get(k) != os.environ[k] for k in USER_POOL_ENV)
+        if wait != SPIN and not users:
+            _saved = {k: os.environ.get(k) for k in USER_POOL_ENV}
+            if wait == PASSIVE:
+                os.environ.update(BUSY_POOL_ENV)
+            else:
+                for k in USER_POOL_ENV:
+                    os.environ.pop(k, None)
+    return torch_wait(os.environ)
 
 
-_idle_spin: str | None = None  # our GOMP_SPINCOUNT, while idle_pool_env keeps it from torch
-
-
-def idle_pool_env(idle: bool) -> bool:
-    """When the machine is ``idle`` at the start, leave torch's OpenMP runtime its own spin (take
-    our short :data:`POOL_ENV` spin out of ``os.environ`` until a start finds the machine busy):
-    a small torch net steps through many short parallel regions, and threads that sleep between
-    them cost a wake-up each (quick's mlp, idle, took 51-103 s in four whole runs with the short
-    spin against 38-39 s in two with the runtime's own, and 43-45 s in two with this). Only while
-    torch is not loaded yet and never over the user's value. Returns whether torch's pool will spin
-    as its runtime does by default."""
-    global _idle_spin
-    if "torch" not in sys.modules:
-        ours = _ours.get("GOMP_SPINCOUNT")
-        if idle and _idle_spin is None and ours is not None and os.environ.get("GOMP_SPINCOUNT") == ours:
-            _idle_spin = os.environ.pop("GOMP_SPINCOUNT")
-        elif not idle and _idle_spin is not None:
-            os.environ.setdefault("GOMP_SPINCOUNT", _idle_spin)
-            _idle_spin = None
-    return not any(k in os.environ for k in USER_POOL_ENV)
-
-
-def _passive(environ) -> bool:
-    """Whether libgomp's waiting threads sleep at once under ``environ``."""
-    return (environ.get("OMP_WAIT_POLICY", "").strip().lower() == "passive"
-            and environ.get("GOMP_SPINCOUNT", "0").strip() in ("", "0"))
+def torch_wait(environ) -> str:
+    """How libgomp's waiting threads wait under ``environ``: one of :data:`TORCH_WAITS`."""
+    if (environ.get("OMP_WAIT_POLICY", "").strip().lower() == "passive"
+            and environ.get("GOMP_SPINCOUNT", "0").strip() in ("", "0")):
+        return PASSIVE
+    return SPIN if any(k in environ for k in USER_POOL_ENV) else RUNTIME
 
 
 @contextlib.contextmanager
@@ -344,9 +340,12 @@ class CpuState:
     load_1m: float | None = None
     busy: float | None = None  # cores of ours kept busy by other work (None: unknown)
     policy: str = "auto"
-    passive_torch: bool = False  # torch's OpenMP pool waits passively (set before it loaded)
     runnable: float | None = None  # tasks of other work runnable at the start (None: unknown)
-    default_spin_torch: bool = False  # torch's OpenMP pool spins as its runtime does (idle at the start)
+    torch_wait: str = SPIN  # how torch's OpenMP pool waits (TORCH_WAITS), set at the start before it loaded
+
+    @property
+    def passive_torch(self) -> bool:
+        return self.torch_wait == PASSIVE
 
     @property
     def others(self) -> float:
@@ -384,8 +383,8 @@ class CpuState:
         """The fields run.json's environment keeps."""
         return {"usable_cores": self.usable, "load_at_start": self.load_1m, "busy_cores_at_start": self.busy,
                 "thread_policy": self.policy, "threads_default": self.threads(),
-                "threads_default_torch": self.threads(torch=True), "torch_waits_passively": self.passive_torch,
-                "runnable_at_start": self.runnable, "torch_spins_default": self.default_spin_torch}
+                "threads_default_torch": self.threads(torch=True), "torch_wait": self.torch_wait,
+                "runnable_at_start": self.runnable}
 
     def warning(self) -> str | None:
         """One line when other work competes for our cores, else None."""
@@ -421,8 +420,10 @@ def at_start(stream=None, n_jobs: int = 1) -> CpuState:
     global _current, _warned
     state = observe()
     if state.policy == "auto" and n_jobs <= 1:
-        spin = idle_pool_env(not state.oversubscribed)
-        state = replace(state, passive_torch=busy_pool_env(state.crowded), default_spin_torch=spin)
+        wait = PASSIVE if state.crowded else SPIN if state.oversubscribed else RUNTIME
+        state = replace(state, torch_wait=torch_wait_env(wait))
+    else:
+        state = replace(state, torch_wait=torch_wait(os.environ))
     _current = state
     line = state.warning() if n_jobs <= 1 and not _warned else None
     if line:

@@ -24,7 +24,6 @@ def _keep_run_state(monkeypatch):
     monkeypatch.setattr(cpus, "_current", cpus._current)
     monkeypatch.setattr(cpus, "_warned", False)
     monkeypatch.setattr(cpus, "_saved", cpus._saved)
-    monkeypatch.setattr(cpus, "_idle_spin", cpus._idle_spin)
     monkeypatch.setattr(cpus, "_ours", dict(cpus._ours))
     for k in cpus.USER_POOL_ENV:
         if k in os.environ:
@@ -181,15 +180,15 @@ def test_busy_machine_warns_in_one_line():
 
 
 def test_torch_trials_take_every_core_when_their_pool_waits_passively():
-    busy = cpus.CpuState(usable=4, load_1m=9.0, busy=4.0, passive_torch=True)
+    busy = cpus.CpuState(usable=4, load_1m=9.0, busy=4.0, torch_wait=cpus.PASSIVE)
     assert busy.threads() == 1 and busy.threads(torch=True) == 4
-    assert busy.record()["threads_default_torch"] == 4 and busy.record()["torch_waits_passively"] is True
+    assert busy.record()["threads_default_torch"] == 4 and busy.record()["torch_wait"] == "passive"
     assert "torch ones on 4, waiting passively" in busy.warning()
     spinning = cpus.CpuState(usable=4, load_1m=9.0, busy=4.0)  # torch loaded before the wait policy was set
     assert spinning.threads(torch=True) == 1 and "torch" not in spinning.warning()
-    free = cpus.CpuState(usable=4, busy=4.0, policy="free", passive_torch=True)
+    free = cpus.CpuState(usable=4, busy=4.0, policy="free", torch_wait=cpus.PASSIVE)
     assert free.threads(torch=True) == 1  # HARNESS_THREADS=free: the free cores for every family
-    assert cpus.CpuState(usable=4, busy=4.0, passive_torch=True).threads(n_jobs=2, torch=True) == 2
+    assert cpus.CpuState(usable=4, busy=4.0, torch_wait=cpus.PASSIVE).threads(n_jobs=2, torch=True) == 2
 
 
 def test_uses_torch_reads_the_estimators_module():
@@ -198,58 +197,55 @@ def test_uses_torch_reads_the_estimators_module():
     assert not cpus.uses_torch(None) and not cpus.uses_torch({})
 
 
-def test_a_busy_start_makes_torch_wait_passively_and_an_idle_one_puts_it_back(monkeypatch):
+def test_each_start_sets_how_torch_will_wait_from_what_was_there_before(monkeypatch):
     monkeypatch.delitem(sys.modules, "torch", raising=False)  # torch's runtime not loaded yet
     for k in (*cpus.USER_POOL_ENV, "HARNESS_THREADS"):
         monkeypatch.delenv(k, raising=False)
     cpus.set_pool_env()
-    assert cpus.busy_pool_env(True) is True
+    assert cpus.torch_wait_env(cpus.PASSIVE) == "passive"  # crowded
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and os.environ["GOMP_SPINCOUNT"] == "0"
-    assert cpus.busy_pool_env(False) is False
-    assert "OMP_WAIT_POLICY" not in os.environ and os.environ["GOMP_SPINCOUNT"] == "10000"
+    assert cpus.torch_wait_env(cpus.RUNTIME) == "runtime"  # idle: the runtime's own spin
+    assert not any(k in os.environ for k in cpus.USER_POOL_ENV)
+    assert cpus.torch_wait_env(cpus.RUNTIME) == "runtime"  # a second idle start: still so
+    assert cpus.torch_wait_env(cpus.SPIN) == "spin"  # busy: the short spin is back, and nothing else
+    assert os.environ["GOMP_SPINCOUNT"] == "10000" and "OMP_WAIT_POLICY" not in os.environ
+    assert cpus.torch_wait_env(cpus.PASSIVE) == "passive"
+    assert cpus.torch_wait_env(cpus.SPIN) == "spin" and "OMP_WAIT_POLICY" not in os.environ
 
 
-def test_an_idle_start_leaves_torch_its_own_spin_and_a_busy_one_puts_the_short_spin_back(monkeypatch):
-    monkeypatch.delitem(sys.modules, "torch", raising=False)  # torch's runtime not loaded yet
-    for k in (*cpus.USER_POOL_ENV, "HARNESS_THREADS"):
-        monkeypatch.delenv(k, raising=False)
-    cpus.set_pool_env()
-    assert cpus.idle_pool_env(True) is True and "GOMP_SPINCOUNT" not in os.environ
-    assert cpus.idle_pool_env(True) is True  # a second idle start: still the runtime's own
-    assert cpus.idle_pool_env(False) is False and os.environ["GOMP_SPINCOUNT"] == "10000"
-    assert cpus.busy_pool_env(True) is True  # after it, a crowded start still turns passive
-    monkeypatch.setenv("GOMP_SPINCOUNT", "500")  # the user's: left as it is
-    monkeypatch.delenv("OMP_WAIT_POLICY")
-    assert cpus.idle_pool_env(True) is False and os.environ["GOMP_SPINCOUNT"] == "500"
-
-
-def test_at_start_records_which_spin_torch_gets(monkeypatch):
+def test_at_start_records_how_torch_will_wait(monkeypatch):
     monkeypatch.delitem(sys.modules, "torch", raising=False)
     for k in (*cpus.USER_POOL_ENV, "HARNESS_THREADS"):
         monkeypatch.delenv(k, raising=False)
     cpus.set_pool_env()
     monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=2, busy=0.0, runnable=0.0))
     idle = cpus.at_start()
-    assert idle.default_spin_torch and idle.record()["torch_spins_default"] is True
+    assert idle.torch_wait == "runtime" and idle.record()["torch_wait"] == "runtime"
     assert "GOMP_SPINCOUNT" not in os.environ
     monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=2, busy=2.0, runnable=2.0))
     hog = cpus.at_start()  # beside a hog of one task per core: short spins, not passive
-    assert not hog.default_spin_torch and not hog.passive_torch
+    assert hog.torch_wait == "spin" and not hog.passive_torch
     assert os.environ["GOMP_SPINCOUNT"] == "10000"
+    monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=2, busy=2.0, runnable=9.0))
+    assert cpus.at_start().passive_torch and os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=2, busy=2.0, policy="free"))
+    assert cpus.at_start().torch_wait == "passive"  # not auto: recorded as the environment has it
 
 
-def test_a_busy_start_leaves_the_users_wait_policy_and_a_loaded_torch_alone(monkeypatch):
+def test_a_start_leaves_the_users_wait_policy_and_a_loaded_torch_alone(monkeypatch):
     monkeypatch.delitem(sys.modules, "torch", raising=False)
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     monkeypatch.setenv("GOMP_SPINCOUNT", "500")  # the user's
-    assert cpus.busy_pool_env(True) is False and os.environ["GOMP_SPINCOUNT"] == "500"
+    for wait in cpus.TORCH_WAITS:
+        assert cpus.torch_wait_env(wait) == "spin" and os.environ["GOMP_SPINCOUNT"] == "500"
     assert "OMP_WAIT_POLICY" not in os.environ
     monkeypatch.setenv("OMP_WAIT_POLICY", "passive")
     monkeypatch.delenv("GOMP_SPINCOUNT")
-    assert cpus.busy_pool_env(True) is True  # the user's own passive waits count
+    assert cpus.torch_wait_env(cpus.RUNTIME) == "passive"  # the user's own passive waits count
+    assert os.environ["OMP_WAIT_POLICY"] == "passive"
     monkeypatch.delenv("OMP_WAIT_POLICY")
     monkeypatch.setitem(sys.modules, "torch", object())  # loaded: its runtime read the env already
-    assert cpus.busy_pool_env(True) is False and "OMP_WAIT_POLICY" not in os.environ
+    assert cpus.torch_wait_env(cpus.PASSIVE) == "runtime" and "OMP_WAIT_POLICY" not in os.environ
 
 
 def test_pinned_threads_win_over_the_policy(monkeypatch):
@@ -325,10 +321,10 @@ def test_an_oversubscribed_start_warns_once_records_the_load_and_runs_on_free_co
 def test_a_busy_start_runs_torch_trials_on_every_usable_core(compose, tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_THREADS", "auto")
     monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=3, load_1m=9.5, busy=3.0))
-    monkeypatch.setattr(cpus, "busy_pool_env", lambda busy: busy)  # as if torch were not loaded yet
+    monkeypatch.setattr(cpus, "torch_wait_env", lambda wait: wait)  # as if torch were not loaded yet
     _, err, env, records = _run(compose, tmp_path, "torch", "model=perceptron_torch")
     assert "torch ones on 3, waiting passively" in err
-    assert env["threads_default"] == 1 and env["threads_default_torch"] == 3 and env["torch_waits_passively"]
+    assert env["threads_default"] == 1 and env["threads_default_torch"] == 3 and env["torch_wait"] == "passive"
     assert {r["threads"] for r in records} == {3}
     _, _, _, classical = _run(compose, tmp_path, "logreg")
     assert {r["threads"] for r in classical} == {1}
@@ -337,10 +333,10 @@ def test_a_busy_start_runs_torch_trials_on_every_usable_core(compose, tmp_path, 
 def test_beside_a_hog_of_one_task_per_core_torch_trials_take_the_free_cores(compose, tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_THREADS", "auto")
     monkeypatch.setattr(cpus, "observe", lambda: cpus.CpuState(usable=3, load_1m=3.0, busy=3.0, runnable=3.0))
-    monkeypatch.setattr(cpus, "busy_pool_env", lambda busy: busy)  # as if torch were not loaded yet
+    monkeypatch.setattr(cpus, "torch_wait_env", lambda wait: wait)  # as if torch were not loaded yet
     _, err, env, records = _run(compose, tmp_path, "torch", "model=perceptron_torch")
     assert "warning: the machine is busy" in err and "passively" not in err
-    assert env["threads_default_torch"] == 1 and not env["torch_waits_passively"] and env["runnable_at_start"] == 3.0
+    assert env["threads_default_torch"] == 1 and env["torch_wait"] == "spin" and env["runnable_at_start"] == 3.0
     assert {r["threads"] for r in records} == {1}
 
 
