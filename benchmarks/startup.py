@@ -58,7 +58,8 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-#: the smoke suite's six trials as a plain script: what any Python tool pays to run them
+#: the smoke suite's six trials as a plain script: what any Python tool pays to run them (its
+#: models and datasets as the suite's YAML has them, which a test checks)
 PLAIN_SMOKE = """
 from sklearn.datasets import load_digits, make_moons
 from sklearn.linear_model import LogisticRegression, Perceptron
@@ -69,8 +70,8 @@ from sklearn.preprocessing import StandardScaler
 
 for X, y in (load_digits(return_X_y=True), make_moons(n_samples=1000, noise=0.2, random_state=0)):
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-    for model in (LogisticRegression(max_iter=1000), Perceptron(max_iter=1000, tol=1e-3),
-                  KNeighborsClassifier(n_neighbors=5, weights="distance")):
+    for model in (LogisticRegression(C=1.0, max_iter=1000), Perceptron(max_iter=1000, tol=0.001),
+                  KNeighborsClassifier(n_neighbors=5, weights='distance')):
         make_pipeline(StandardScaler(), model).fit(Xtr, ytr).score(Xte, yte)
 """
 

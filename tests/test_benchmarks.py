@@ -34,3 +34,26 @@ def test_benchmark_script_runs(command):
                          text=True, cwd=ROOT, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert re.search(CASES[command], res.stdout), res.stdout[-2000:]
+
+
+def test_the_plain_script_beside_the_smoke_run_does_what_the_smoke_suite_does(monkeypatch):
+    """startup.py's plain script repeats the smoke suite by hand: a change to the suite's models or
+    datasets must be made there too."""
+    import yaml
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import startup
+
+    suites = ROOT / "suites"
+    suite = yaml.safe_load((suites / "suite" / "smoke.yaml").read_text())
+    assert (suite["splits"], suite["seeds"], suite["matrix"]["features"]) == (1, [0], ["raw"])
+    assert suite["matrix"]["dataset"] == ["digits", "moons"]  # load_digits, make_moons below
+    for name in suite["matrix"]["model"]:
+        estimator = yaml.safe_load((suites / "model" / f"{name}.yaml").read_text())["estimator"]
+        cls = estimator.pop("_target_").rpartition(".")[2]
+        assert f"{cls}({', '.join(f'{k}={v!r}' for k, v in estimator.items())})" in startup.PLAIN_SMOKE, name
+    for name in suite["matrix"]["dataset"]:
+        loader = yaml.safe_load((suites / "dataset" / f"{name}.yaml").read_text())["loader"]
+        loader.pop("_target_")
+        assert f"test_size={loader.pop('test_size')}" in startup.PLAIN_SMOKE
+        assert all(f"{k}={v!r}" in startup.PLAIN_SMOKE for k, v in loader.items()), name
