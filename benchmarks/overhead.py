@@ -12,6 +12,12 @@ Wall time is what a user waits; on a shared machine it is noisy, so the CPU time
 process (and its reaped children, e.g. git) is printed as well: with one thread per side it
 counts the work itself and barely moves with other jobs' load.
 
+Without ``--threads`` the two sides also differ in thread policy: the plain side leaves every
+thread pool as the libraries set it, and where numpy and scipy each load their own OpenBLAS
+(PyPI wheels) their two pools fight over the cores, which harness avoids
+(``measure._one_openblas_pool``), so harness can come out faster than the plain side. ``--threads
+1`` gives both sides one thread everywhere: that is the like-for-like overhead.
+
     python benchmarks/overhead.py [--suite quick] [--rounds 2] [--threads 1] [--dataset digits]
 
 Target (issue 15): overhead at most 2% of trial time.
