@@ -101,15 +101,31 @@ def count_label(v: float) -> str:
     return f"{v:g}"
 
 
+#: Labelled ticks on a log axis that spans less than two decades, densest first: the densest
+#: whose labels fit the axis's length (1-2-5 on a narrow panel ran "0.0020.0050.01" together).
+LOG_SUBS = ((1.0, 2.0, 5.0), (1.0, 3.0), (1.0,))
+
+
+def log_ticks(lo: float, hi: float, subs) -> int:
+    """How many of the ticks ``10**i * s`` (``s`` in ``subs``) lie in ``[lo, hi]``."""
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    return sum(lo <= 10.0**i * s <= hi for i in decades for s in subs)
+
+
 def log_axis(ax, which: str = "x", count: bool = False) -> None:
-    """Log scale with plain labels: 1-2-5 ticks where the data span less than two decades,
-    and never minor-tick labels (they collide, as in "3×10¹4×10¹"); ``count``: 10k, 1M."""
+    """Log scale with plain labels: 1-2-5 ticks (or 1-3, or decades, whichever fit) where the data
+    span less than two decades, and never minor-tick labels (they collide, as in "3×10¹4×10¹");
+    ``count``: 10k, 1M."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     lo, hi = ax.get_xlim() if which == "x" else ax.get_ylim()
     if lo > 0 and hi / lo < 100:
-        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        lo, hi = min(lo, hi), max(lo, hi)
+        room = axis.get_tick_space()  # labels of about 3 em that fit the axis's length
+        usable = [s for s in LOG_SUBS if log_ticks(lo, hi, s) >= 2] or [LOG_SUBS[0]]
+        subs = next((s for s in usable if log_ticks(lo, hi, s) <= room), usable[-1])
+        axis.set_major_locator(LogLocator(base=10, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _: count_label(v) if count else f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
