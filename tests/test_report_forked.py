@@ -1,10 +1,12 @@
 """Figures drawn in forked children: the same bytes as drawn here, errors kept as notes, a child
 that dies or a task that will not pickle costs nothing, the workers warmed before their first
-task, the longest tasks handed out first, and no fork where it is not safe."""
+task, the longest tasks handed out first, no worker left behind by a killed report, and no fork where it
+is not safe."""
 
 from __future__ import annotations
 
 import os
+import sys
 from functools import partial
 
 import pytest
@@ -131,3 +133,47 @@ def test_a_report_drawn_in_children_is_the_one_drawn_here(report_dir, tmp_path, 
     assert any(name.endswith(".png") for name in here)
     for name in here:
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "children" / name).read_bytes(), name
+
+
+KILLED = """
+import os, sys, time
+from harness.report import forked
+forked.can_fork = lambda: True
+pool = forked.Pool(3)
+print(" ".join(str(p.pid) for p in pool._executor._processes.values()), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux's")
+def test_workers_die_with_a_killed_report():
+    """A report killed mid-way (SIGKILL, or SIGTERM with no handler) leaves no worker behind, waiting for tasks."""
+    import contextlib
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", KILLED], stdout=subprocess.PIPE, text=True)
+    pids = []
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 3
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in pids)
+    finally:  # whatever failed, leave nothing running
+        for pid in [proc.pid, *pids]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie is dead, waiting to be reaped
+    except FileNotFoundError:
+        return False

@@ -15,6 +15,7 @@ results. A task whose worker died (a crash in a library) or that cannot be pickl
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -32,7 +33,7 @@ class Pool:
             from concurrent.futures import ProcessPoolExecutor
 
             self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                                 initializer=_start, initargs=(warm,))
+                                                 initializer=_start, initargs=(os.getpid(), warm))
             for _ in range(workers):  # fork every worker now: some Pythons fork one per task on demand
                 self._executor.submit(int)
 
@@ -61,13 +62,29 @@ class Pool:
         return [futures[i].result() if futures[i].exception() is None else _call(task) for i, task in enumerate(tasks)]
 
 
-def _start(warm: Callable[[], None] | None) -> None:
-    """A worker's first step: leave Ctrl-C to the parent (which shuts the pool down), then warm up."""
+def _start(parent: int, warm: Callable[[], None] | None) -> None:
+    """A worker's first step: die with the parent (a killed report leaves no worker waiting for
+    tasks), leave Ctrl-C to it (it shuts the pool down), then warm up."""
     import signal
 
+    _die_with_parent()
+    if os.getppid() != parent:  # it died before we could ask
+        os._exit(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if warm is not None:
         warm()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``); a no-op
+    where there is no such call."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def can_fork() -> bool:
