@@ -290,7 +290,7 @@ def _estimator(trial: Trial, rec: dict, ctx: dict, feats: Features):
 
 
 def _tuned(trial: Trial, rec: dict, ctx: dict, feats: Features, fit_part, val_part, takes_validation: bool,
-           torch_model: bool = False):
+           torch_model: bool):
     """A tuned trial's model: its search space searched on the validation carve (harness/tuning.py),
     every candidate fitted on the fit part under the trial's thread limit; the chosen one, unfitted."""
     (X_fit, y_fit), (X_val, y_val) = fit_part, val_part

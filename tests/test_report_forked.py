@@ -1,7 +1,7 @@
 """Figures drawn in forked children: the same bytes as drawn here, errors kept as notes, a child
 that dies or a task that will not pickle costs nothing, the workers warmed before their first
-task, the longest tasks handed out first, no worker left behind by a killed report, and no fork where it
-is not safe."""
+task, the longest tasks handed out first, no worker left behind by a killed report, and no fork
+where it is not safe."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_one_worker_or_no_fork_runs_here(monkeypatch):
     assert _run([_value(0), _value(1)], workers=1) == [(True, "figure 0 from here"), (True, "figure 1 from here")]
     monkeypatch.setattr(forked, "can_fork", lambda: False)
     assert _run([_value(0), _fails], workers=4) == [(True, "figure 0 from here"),
-                                                           (False, "ValueError: no data to draw")]
+                                                    (False, "ValueError: no data to draw")]
 
 
 def test_can_fork_only_without_torch(monkeypatch):

@@ -110,7 +110,7 @@ def unfinished(dirs: list[Path], records, infos: list[dict]) -> list[str]:
     return notes
 
 
-def _write(report, out_dir: Path, dirs: list[Path], plots: bool, pool=None) -> Path:
+def _write(report, out_dir: Path, dirs: list[Path], plots: bool, pool) -> Path:
     from harness.report.html import build_html
     from harness.report.markdown import build_markdown
 

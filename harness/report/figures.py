@@ -7,7 +7,6 @@ tables and findings are worth having on their own.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from functools import partial
 from pathlib import Path
@@ -18,11 +17,11 @@ from harness.report import plots
 from harness.report.content import Figure, Report
 
 
-def draw(report: Report, out_dir: Path, run_dirs: list[Path], pool=None) -> tuple[list[Figure], list[str]]:
+def draw(report: Report, out_dir: Path, run_dirs: list[Path], pool) -> tuple[list[Figure], list[str]]:
     """Write ``fig-<slug>.png`` files; return them and notes on what could not be drawn.
 
-    The figures are drawn by ``pool`` (a :class:`harness.report.forked.Pool` from :func:`workers`,
-    forked when the report started), else by one made here. A slug holds names from the records (a
+    The figures are drawn by ``pool`` (a :class:`harness.report.forked.Pool` of :func:`workers`
+    warmed by :func:`warm`, forked when the report started). A slug holds names from the records (a
     suite's name): its file name keeps only safe characters, so no name in the data can lead the
     file outside ``out_dir``; a figure is written to a temporary file and renamed over its name,
     never through a symlink.
@@ -66,11 +65,8 @@ def draw(report: Report, out_dir: Path, run_dirs: list[Path], pool=None) -> tupl
             name = f"{base}-{n}"
         names.add(name)
         tasks.append(_task(make, out_dir / f"{name}.png", name))
-    from harness.report import forked
-
     figures, notes = [], []
-    with contextlib.nullcontext(pool) if pool else forked.Pool(workers(), warm) as pool:
-        outcomes = pool.run(tasks, first=lambda i: LONGEST_FIRST.get(jobs[i][0], 0))
+    outcomes = pool.run(tasks, first=lambda i: LONGEST_FIRST.get(jobs[i][0], 0))
     for (slug, title, _, caption), task, (ok, svg) in zip(jobs, tasks, outcomes):
         if not ok:  # a broken figure must not cost the whole report
             warnings.warn(f"report figure {slug} failed: {svg}", stacklevel=2)
