@@ -1,7 +1,7 @@
 """Figures drawn in forked children: the same bytes as drawn here, errors kept as notes, a child
 that dies or a task that will not pickle costs nothing, the workers warmed before their first
-task, the longest tasks handed out first, no worker left behind by a killed report, and no fork
-where it is not safe."""
+task, the longest tasks handed out first, no worker left behind by a killed report, workers on one
+thread (so a fork after torch trained here is safe), and no fork where there is none."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _run(tasks, workers):
 
 @pytest.fixture
 def forking(monkeypatch):
-    monkeypatch.setattr(forked, "can_fork", lambda: True)  # the test process may have imported torch
+    monkeypatch.setattr(forked, "can_fork", lambda: True)  # fork wherever the tests run
 
 
 @pytest.mark.usefixtures("forking")
@@ -114,11 +114,46 @@ def test_one_worker_or_no_fork_runs_here(monkeypatch):
                                                     (False, "ValueError: no data to draw")]
 
 
-def test_can_fork_only_without_torch(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "torch", object())
+def test_no_fork_off_linux(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
     assert not forked.can_fork()
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert forked.can_fork()
+
+
+AFTER_TORCH = """
+import json
+import numpy as np
+import torch
+from threadpoolctl import threadpool_info
+from harness.report import forked
+
+torch.set_num_threads(2)  # the parent's OpenMP pool serves a few parallel regions, as a run's training does
+x = torch.randn(256, 256)
+for _ in range(20):
+    x = torch.tanh(x @ x.T / 256)
+
+def work():  # in a worker: a product big enough for a threaded BLAS, and the pools it sees
+    a = np.ones((600, 600))
+    return json.dumps([float((a @ a).sum()), sorted({p["num_threads"] for p in threadpool_info()})])
+
+with forked.Pool(2) as pool:
+    print(json.dumps([json.loads(svg) for ok, svg in pool.run([work, work, work])]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is Linux's here")
+def test_workers_run_one_thread_and_fork_safely_after_torch_trained():
+    """``harness run`` trains torch models in the process that then draws the report: its workers are
+    forked after an OpenMP pool ran, and must neither hang nor run more than one thread each."""
+    import json
+    import subprocess
+
+    pytest.importorskip("torch")
+    out = subprocess.run([sys.executable, "-c", AFTER_TORCH], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout.strip().splitlines()[-1])
+    assert results == [[600.0**3, [1]]] * 3  # every native pool of every worker: one thread
 
 
 def test_a_report_drawn_in_children_is_the_one_drawn_here(report_dir, tmp_path, monkeypatch):  # noqa: F811

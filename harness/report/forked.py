@@ -8,9 +8,15 @@ font loaded, about 0.4 s of one core) while the parent computes the tables, so t
 report's path. A task reaches a worker pickled (a module function and the rows it draws, never a
 lambda) and comes back as text: the SVG or what went wrong.
 
-Where ``fork`` is not safe or not there (not Linux; torch already imported, whose OpenMP pool does
-not survive a fork; one usable core), the tasks run here, one after another, with the same
-results. A task whose worker died (a crash in a library) or that cannot be pickled is run here too.
+A worker runs one thread: its native pools (BLAS, OpenMP) are limited to one as it starts. That keeps
+two workers off each other's cores, and makes the fork safe after ``harness run`` has trained torch
+models in this process: a forked child that enters a parallel region of GNU OpenMP served by its
+parent's threads waits for them forever, and with one thread no region is parallel (a worker never
+calls torch either). So the report at the end of a run is drawn in workers too.
+
+Where ``fork`` is not there (not Linux) or there is one usable core, the tasks run here, one after
+another, with the same results. A task whose worker died (a crash in a library) or that cannot be
+pickled is run here too.
 """
 
 from __future__ import annotations
@@ -64,13 +70,14 @@ class Pool:
 
 def _start(parent: int, warm: Callable[[], None] | None) -> None:
     """A worker's first step: die with the parent (a killed report leaves no worker waiting for
-    tasks), leave Ctrl-C to it (it shuts the pool down), then warm up."""
+    tasks), leave Ctrl-C to it (it shuts the pool down), run one thread, then warm up."""
     import signal
 
     _die_with_parent()
     if os.getppid() != parent:  # it died before we could ask
         os._exit(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _one_thread()
     if warm is not None:
         warm()
 
@@ -87,8 +94,16 @@ def _die_with_parent() -> None:
         pass
 
 
+def _one_thread() -> None:
+    """Limit every native thread pool loaded here (BLAS, OpenMP) to one thread, for good: a figure
+    needs no more, and a forked OpenMP pool must not be entered (see the module's docstring)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and "torch" not in sys.modules
+    return sys.platform.startswith("linux")
 
 
 def _call(task: Task) -> tuple[bool, str | None]:
