@@ -21,7 +21,8 @@ CASES = {
     "startup.py --repeats 1 --report-suite smoke": (
         r"harness --help +min +\d+\.\d+ s[\s\S]*harness plan suite=quick +min +\d+\.\d+ s[\s\S]*"
         r"its trials' own time \d+\.\d+ s: \d+\.\dx[\s\S]*over the plain script[\s\S]*"
-        r"plain script, the same 6 fits +min +\d+\.\d+ s[\s\S]*harness report \(the smoke run\) +min +\d+\.\d+ s"),
+        r"plain script, the same 6 fits +min +\d+\.\d+ s[\s\S]*harness report \(the smoke run\) +min +\d+\.\d+ s[\s\S]*"
+        r"the same, as a run ends +min +\d+\.\d+ s"),
     "trainer_overhead.py --models perceptron_torch --repeats 1 --seconds 0.2": r"perceptron_torch\s+\d+\s",
     "time_to_accuracy.py --model mlp --seeds 0 --no-naive": r"test \d+\.\d ± \d+\.\d%",
 }
