@@ -254,14 +254,21 @@ def test_a_speed_sweep_gets_a_throughput_summary_with_place_and_batch(tmp_path):
     assert "Training throughput" not in _text(html[start:html.index("</figure>", start)])
 
 
-def test_models_whose_size_differs_only_between_datasets_are_not_a_speed_sweep():
-    """A network has other parameter counts on other datasets (input length, classes): that is not
-    a size sweep, so such a suite keeps the summary of the model each family chose."""
+def test_a_speed_sweep_varies_size_and_how_a_model_ran():
+    """A network has other parameter counts on other datasets (input length, classes), and a suite
+    may compare a model's sizes for accuracy (the perceptron suite's 1-3 hidden layers): neither is a
+    speed sweep, so such a suite keeps the summary of the model each family chose. Sizes with
+    batch sizes or places (threads, GPU) varying too are the hardware question."""
     from harness.report.plots import is_throughput_sweep
 
     rows = pd.DataFrame({"dataset": ["gunpoint", "osuleaf", "arrowhead", "gunpoint"],
-                         "model": ["fcn", "fcn", "fcn", "resnet"],
+                         "model": ["fcn", "fcn", "fcn", "resnet"], "device": "cpu",
                          "n_params_median": [1e5, 2e5, 3e5, 5e5], "samples_per_s_median": [100.0] * 4})
     assert not is_throughput_sweep(rows)
-    sweep = rows.assign(dataset="gunpoint")
-    assert is_throughput_sweep(sweep)
+    sizes = rows.assign(dataset="gunpoint", variant=["hidden=[64]", "hidden=[64, 64]", "hidden=[64, 64, 64]", ""])
+    assert not is_throughput_sweep(sizes)
+    batches = sizes.assign(variant=["batch_size=64, hidden=[64]", "batch_size=512, hidden=[64, 64]",
+                                    "batch_size=64, hidden=[64, 64, 64]", ""])
+    assert is_throughput_sweep(batches)
+    assert is_throughput_sweep(sizes.assign(threads=[1, 2, 1, None]))
+    assert is_throughput_sweep(sizes.assign(device=["cpu", "cuda", "cuda", "cpu"]))

@@ -163,11 +163,23 @@ BATCH = r"(?:^|, )batch_size=(\d+)"
 
 
 def is_throughput_sweep(summary: pd.DataFrame) -> bool:
-    """Whether rows answer a speed question: throughput recorded, and model size varying within a model."""
+    """Whether rows answer a speed question: throughput recorded, and within a model on one dataset
+    both its size and how it ran (place or batch size) vary. Sizes alone are an architecture
+    question (the perceptron suite's one to three hidden layers), whose summary is accuracy."""
     if "samples_per_s_median" not in summary or "n_params_median" not in summary:
         return False
     rows = summary[summary["samples_per_s_median"].notna() & summary["n_params_median"].notna()]
-    return bool(len(rows) >= 3 and (rows.groupby(["dataset", "model"])["n_params_median"].nunique() > 1).any())
+    if len(rows) < 3:
+        return False
+    how = _where(rows) + "|" + _batch(rows)
+    by = rows.assign(how=how).groupby(["dataset", "model"])
+    return bool(((by["n_params_median"].nunique() > 1) & (by["how"].nunique() > 1)).any())
+
+
+def _batch(rows: pd.DataFrame) -> pd.Series:
+    """The batch size where it varies between a model's configurations (its variant says so), else ""."""
+    variant = rows["variant"] if "variant" in rows else pd.Series("", index=rows.index)
+    return variant.astype(str).str.extract(BATCH, expand=False).fillna("")
 
 
 def _where(rows: pd.DataFrame) -> pd.Series:
@@ -175,7 +187,8 @@ def _where(rows: pd.DataFrame) -> pd.Series:
     threads = pd.to_numeric(rows.get("threads", pd.Series(np.nan, index=rows.index)), errors="coerce")
     threads = threads.astype("float64").to_numpy()
     cpu = np.where(threads == 1, "1 CPU thread", np.where(threads > 1, "CPU, more threads", "CPU"))
-    return pd.Series(np.where(is_gpu(rows["device"]), "GPU", cpu), index=rows.index)
+    device = rows["device"] if "device" in rows else pd.Series("cpu", index=rows.index)
+    return pd.Series(np.where(is_gpu(device), "GPU", cpu), index=rows.index)
 
 
 def throughput(summary: pd.DataFrame, suite: str, palette: Palette):
@@ -185,7 +198,7 @@ def throughput(summary: pd.DataFrame, suite: str, palette: Palette):
     if rows.empty:
         return None
     rows["where"] = _where(rows)
-    rows["batch"] = rows["variant"].astype(str).str.extract(BATCH, expand=False).fillna("")
+    rows["batch"] = _batch(rows)
     fig, (sps, flops) = new_figure(2, width=3.3, height=3.0)
     batches = sorted(b for b in rows["batch"].unique() if b)
     dashes = {b: ("-", "--", ":", "-.")[i % 4] for i, b in enumerate(batches)}
