@@ -2,7 +2,7 @@
 
     python docs/findings.py                 # run every suite below, then rewrite README.md
     python docs/findings.py --reuse         # rewrite from the latest finished runs
-    python docs/findings.py --suites perceptron tabular
+    python docs/findings.py --suites perceptron tabular   # only these sections; the rest stay
     python docs/findings.py --gpu           # on a GPU machine: hardware and scaling on the GPU
 
 Runs go to results/findings/<suite>/<run-id>/ (not committed); the summary figures are copied
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,21 @@ def replace_between(text: str, start: str, end: str, lines: list[str]) -> str:
     return before + start + "\n".join(lines) + end + rest.split(end, 1)[1]
 
 
+def replace_section(text: str, suite: str, lines: list[str]) -> str:
+    """``text`` with the findings section of ``suite`` (from its ``### suite`` heading to the next
+    heading or the end marker) replaced by ``lines``, and everything else kept as it is."""
+    body_start = text.index(START) + len(START)
+    body = text[body_start:text.index(END)]
+    heading = next((m.start() for m in re.finditer(rf"^### {re.escape(suite)}(?: \(.*\))?$", body, re.M)), None)
+    if heading is None:
+        raise SystemExit(f"README.md has no findings section for {suite}; run `python docs/findings.py` to write "
+                         "them all")
+    nxt = body.find("\n### ", heading)
+    end = len(body) if nxt < 0 else nxt + 1
+    new = "\n".join(lines) + ("\n" if nxt >= 0 else "")
+    return text[:body_start] + body[:heading] + new + body[end:] + text[body_start + len(body):]
+
+
 def section(suite: str, run_dir: Path, extra: list[str], prefix: str = "") -> list[str]:
     from harness import store
     from harness.report import content, markdown, tuning, write_report
@@ -169,7 +185,8 @@ def provenance(run_dir: Path) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reuse", action="store_true", help="use the latest finished run of each suite")
-    ap.add_argument("--suites", nargs="*", help="only these suites (others keep their latest run)")
+    ap.add_argument("--suites", nargs="*", choices=[suite for suite, _ in SUITES], metavar="SUITE",
+                    help="run only these suites and rewrite only their sections (the others stay as they are)")
     ap.add_argument("--gpu", action="store_true",
                     help="run only the GPU suites (hardware; scaling device=cuda) and rewrite the GPU section")
     ns = ap.parse_args()
@@ -193,6 +210,17 @@ def main() -> int:
     # was clean, and writing figures between runs would make the later ones "dirty".
     runs = {suite: run_suite(suite, extra) for suite, extra in SUITES
             if not ns.reuse and (not ns.suites or suite in ns.suites) and can_run(suite)}
+    if ns.suites:  # only their sections: the other suites' runs need not be here (results/ is not committed)
+        text = readme.read_text()
+        for suite, extra in SUITES:
+            if suite in ns.suites:
+                run_dir = runs.get(suite) or latest_run(suite)
+                if run_dir is None:
+                    raise SystemExit(f"no run of {suite} under {RESULTS}; run `python docs/findings.py --suites {suite}`")
+                text = replace_section(text, suite, section(suite, run_dir, extra))
+        readme.write_text(text)
+        print(f"rewrote the findings of {', '.join(ns.suites)} in {readme}")
+        return 0
     body, first = [], None
     for suite, extra in SUITES:
         run_dir = runs[suite] if suite in runs else latest_run(suite)

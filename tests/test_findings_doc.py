@@ -100,3 +100,16 @@ def test_a_tuned_run_brings_its_default_vs_tuned_table_and_who_wins(findings, tm
     text = "\n".join(lines)
     assert "\n| d | b | 95.0 | 91.0 |" in text  # the default-vs-tuned table
     assert "\n- d: tuning changes who wins: on defaults a" in text
+
+
+def test_one_suite_section_is_replaced_and_the_rest_kept(findings):
+    """``--suites X`` rewrites X's section only: the other suites' runs need not be on this machine."""
+    text = (f"intro\n{findings.START}\nMeasured on M.\n\n### perceptron\n\n- old p\n\n![p](p.png)\n\n"
+            f"### features\n\n- f\n\n### tuned (suite.splits=3)\n\n- old t\n{findings.END}\nafter\n")
+    out = findings.replace_section(text, "perceptron", ["### perceptron", "", "- new p", ""])
+    assert out == text.replace("- old p\n\n![p](p.png)\n", "- new p\n")
+    out = findings.replace_section(out, "tuned", ["### tuned (suite.splits=3)", "", "- new t", ""])
+    assert out.endswith(f"### tuned (suite.splits=3)\n\n- new t\n{findings.END}\nafter\n")
+    assert "### features\n\n- f\n\n### tuned" in out and out.startswith("intro\n")
+    with pytest.raises(SystemExit, match="no findings section for ucr"):
+        findings.replace_section(text, "ucr", ["### ucr"])
