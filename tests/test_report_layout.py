@@ -262,7 +262,7 @@ def test_a_speed_sweep_varies_size_and_how_a_model_ran():
     from harness.report.plots import is_throughput_sweep
 
     rows = pd.DataFrame({"dataset": ["gunpoint", "osuleaf", "arrowhead", "gunpoint"],
-                         "model": ["fcn", "fcn", "fcn", "resnet"], "device": "cpu",
+                         "model": ["fcn", "fcn", "fcn", "resnet"], "device": "cpu", "variant": "",
                          "n_params_median": [1e5, 2e5, 3e5, 5e5], "samples_per_s_median": [100.0] * 4})
     assert not is_throughput_sweep(rows)
     sizes = rows.assign(dataset="gunpoint", variant=["hidden=[64]", "hidden=[64, 64]", "hidden=[64, 64, 64]", ""])

@@ -96,7 +96,8 @@ def _die_with_parent() -> None:
 
 def _one_thread() -> None:
     """Limit every native thread pool loaded here (BLAS, OpenMP) to one thread, for good: a figure
-    needs no more, and a forked OpenMP pool must not be entered (see the module's docstring)."""
+    needs no more, and a forked OpenMP pool must not be entered (see the module's docstring). Not
+    ``measure.thread_limit``: it sets torch's threads, which a forked child must not touch."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)

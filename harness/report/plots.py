@@ -178,8 +178,7 @@ def is_throughput_sweep(summary: pd.DataFrame) -> bool:
 
 def _batch(rows: pd.DataFrame) -> pd.Series:
     """The batch size where it varies between a model's configurations (its variant says so), else ""."""
-    variant = rows["variant"] if "variant" in rows else pd.Series("", index=rows.index)
-    return variant.astype(str).str.extract(BATCH, expand=False).fillna("")
+    return rows["variant"].astype(str).str.extract(BATCH, expand=False).fillna("")
 
 
 def _where(rows: pd.DataFrame) -> pd.Series:
@@ -187,8 +186,7 @@ def _where(rows: pd.DataFrame) -> pd.Series:
     threads = pd.to_numeric(rows.get("threads", pd.Series(np.nan, index=rows.index)), errors="coerce")
     threads = threads.astype("float64").to_numpy()
     cpu = np.where(threads == 1, "1 CPU thread", np.where(threads > 1, "CPU, more threads", "CPU"))
-    device = rows["device"] if "device" in rows else pd.Series("cpu", index=rows.index)
-    return pd.Series(np.where(is_gpu(device), "GPU", cpu), index=rows.index)
+    return pd.Series(np.where(is_gpu(rows["device"]), "GPU", cpu), index=rows.index)
 
 
 def throughput(summary: pd.DataFrame, suite: str, palette: Palette):
